@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from unipixel_ros.errors import BusyError, NotReadyError
+from unipixel_ros.tracking import InferenceWorker
+
+WAIT = 10.0  # seconds; only reached when the worker is broken
+
+
+class _Recorder:
+    """A frame processor that records what ran, in order, on the worker thread."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+        self.frame_done = threading.Semaphore(0)
+
+    def process(self, frame: int) -> int:
+        self.log.append(f"frame {frame}")
+        self.frame_done.release()
+        return frame
+
+
+def _blocking_request(recorder: _Recorder, name: str, gate: threading.Event, started=None):
+    def run() -> str:
+        if started is not None:
+            started.set()
+        assert gate.wait(WAIT)
+        recorder.log.append(name)
+        return name
+
+    return run
+
+
+def test_worker_drops_frames_that_arrive_during_a_request_and_counts_them():
+    recorder = _Recorder()
+    gate, started = threading.Event(), threading.Event()
+    with InferenceWorker(process_frame=recorder.process) as worker:
+        future = worker.submit(_blocking_request(recorder, "query", gate, started))
+        assert started.wait(WAIT)
+        for frame in range(5):
+            worker.submit_frame(frame)
+        gate.set()
+        assert future.result(WAIT) == "query"
+        assert recorder.frame_done.acquire(timeout=WAIT)
+        stats = worker.stats()
+    assert recorder.log == ["query", "frame 4"]
+    assert (stats.frames_received, stats.frames_dropped, stats.frames_processed) == (5, 4, 1)
+
+
+def test_worker_rejects_requests_beyond_its_queue_with_busy_error():
+    recorder = _Recorder()
+    gate, started = threading.Event(), threading.Event()
+    with InferenceWorker(process_frame=recorder.process, max_pending_requests=2) as worker:
+        worker.submit(_blocking_request(recorder, "running", gate, started))
+        assert started.wait(WAIT)
+        queued = [worker.submit(_blocking_request(recorder, f"q{i}", gate)) for i in range(2)]
+        with pytest.raises(BusyError, match=r"2 requests already wait \(capacity 2\)"):
+            worker.submit(lambda: "too many")
+        gate.set()
+        assert [f.result(WAIT) for f in queued] == ["q0", "q1"]
+        assert worker.stats().requests_rejected == 1
+
+
+def test_worker_interleaves_requests_with_frames():
+    recorder = _Recorder()
+    gate, started = threading.Event(), threading.Event()
+    open_gate = threading.Event()
+    open_gate.set()
+    with InferenceWorker(process_frame=recorder.process, max_pending_requests=4) as worker:
+        worker.submit(_blocking_request(recorder, "r0", gate, started))
+        assert started.wait(WAIT)
+        later = [worker.submit(_blocking_request(recorder, f"r{i}", open_gate)) for i in (1, 2)]
+        worker.submit_frame(7)
+        gate.set()
+        for future in later:
+            future.result(WAIT)
+        assert recorder.frame_done.acquire(timeout=WAIT)
+    assert recorder.log == ["r0", "frame 7", "r1", "r2"]
+
+
+def test_request_errors_reach_the_caller_and_the_worker_keeps_running():
+    recorder = _Recorder()
+    with InferenceWorker(process_frame=recorder.process) as worker:
+
+        def fail() -> None:
+            raise ValueError("bad query")
+
+        with pytest.raises(ValueError, match="bad query"):
+            worker.submit(fail).result(WAIT)
+        worker.submit_frame(1)
+        assert recorder.frame_done.acquire(timeout=WAIT)
+
+
+def test_frame_errors_are_counted_and_kept():
+    def broken(frame: int) -> int:
+        raise ValueError(f"cannot decode frame {frame}")
+
+    done = threading.Event()
+    with InferenceWorker(process_frame=broken) as worker:
+        worker.submit_frame(3)
+        # Frames and requests alternate, so the frame has run once two requests have.
+        worker.submit(done.set)
+        worker.submit(done.set).result(WAIT)
+        stats = worker.stats()
+    assert stats.frame_errors == 1 and stats.frames_processed == 0
+    assert "cannot decode frame 3" in str(worker.last_error)
+
+
+def test_stopping_fails_pending_requests():
+    recorder = _Recorder()
+    gate, started = threading.Event(), threading.Event()
+    worker = InferenceWorker(process_frame=recorder.process)
+    worker.start()
+    worker.submit(_blocking_request(recorder, "running", gate, started))
+    assert started.wait(WAIT)
+    pending = worker.submit(lambda: "never")
+    stopper = threading.Thread(target=worker.stop)
+    stopper.start()
+    with pytest.raises(NotReadyError, match="stopped"):
+        pending.result(WAIT)
+    gate.set()
+    stopper.join(WAIT)
+    with pytest.raises(NotReadyError, match="is stopped"):
+        worker.submit(lambda: None)

@@ -1,0 +1,46 @@
+"""Streaming object memory: frame ring, SAM 2.1 memory bank, tracker, clip API, worker."""
+
+from __future__ import annotations
+
+from unipixel_ros.tracking.clip import ClipStart, ClipTracks, encode_clip, track_clip
+from unipixel_ros.tracking.config import TrackerConfig
+from unipixel_ros.tracking.frame_ring import FrameRing, RingFrame
+from unipixel_ros.tracking.memory_bank import (
+    MemoryEntry,
+    MemoryWindows,
+    ObjectMemory,
+    ObjectMemoryBank,
+    ObjectState,
+)
+from unipixel_ros.tracking.pooling import MaskFeaturePooler, PooledFeatures, RingMasks
+from unipixel_ros.tracking.tracker import (
+    FeatureTracker,
+    FrameResult,
+    StreamingTracker,
+    memory_windows,
+)
+from unipixel_ros.tracking.worker import InferenceWorker, WorkerStats
+
+__all__ = [
+    "ClipStart",
+    "ClipTracks",
+    "FeatureTracker",
+    "FrameResult",
+    "FrameRing",
+    "InferenceWorker",
+    "MaskFeaturePooler",
+    "MemoryEntry",
+    "MemoryWindows",
+    "ObjectMemory",
+    "ObjectMemoryBank",
+    "ObjectState",
+    "PooledFeatures",
+    "RingFrame",
+    "RingMasks",
+    "StreamingTracker",
+    "TrackerConfig",
+    "WorkerStats",
+    "encode_clip",
+    "memory_windows",
+    "track_clip",
+]

@@ -1,0 +1,415 @@
+"""SAM 2.1 tracking over an endless stream: one encoder pass per frame, per-object memory.
+
+`FeatureTracker` is the core (features in, masks out) shared by the streaming tracker and the
+offline clip API; `StreamingTracker` adds the camera side: preprocessing, the `FrameRing`, and
+per-object masks on ring frames for `<|mem|>` pooling.
+
+Per frame: the image encoder runs once; objects are grouped by memory layout (objects that
+read memory from the same frames, e.g. all objects started on the same frame) and each group
+goes through the package's ``track_step`` as one batch. Results equal the `sam2` package's
+``SAM2VideoPredictor.propagate_in_video`` for the same prompts (see the tests).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from unipixel_ros.errors import BadInputError, NotReadyError
+from unipixel_ros.sam import FrameFeatures, Sam2Model, SamPrompt, preprocess_frames
+from unipixel_ros.sam.postprocessing import masks_from_logits
+from unipixel_ros.tracking.config import TrackerConfig
+from unipixel_ros.tracking.frame_ring import FrameRing
+from unipixel_ros.tracking.memory_bank import (
+    MemoryEntry,
+    MemoryWindows,
+    ObjectMemory,
+    ObjectMemoryBank,
+    ObjectState,
+)
+from unipixel_ros.tracking.pooling import MaskFeaturePooler, PooledFeatures, RingMasks
+
+__all__ = ["FeatureTracker", "FrameResult", "StreamingTracker", "memory_windows"]
+
+logger = logging.getLogger(__name__)
+
+_OutputStore = dict[str, dict[int, dict[str, object]]]
+
+_ENDLESS = 2**62
+"""Clip length passed to the package for a stream: larger than any frame index, so the
+object-pointer window is always full (the package also stops reading pointers at frames >= the
+clip length)."""
+
+
+def memory_windows(model: Sam2Model) -> MemoryWindows:
+    """The frames SAM 2.1's memory selection can reach back to, for ``model``'s settings."""
+    stride = model.memory_temporal_stride_for_eval
+    mask = model.num_maskmem - 1 if stride == 1 else stride * (model.num_maskmem - 1) + 1
+    pointers = model.max_obj_ptrs_in_encoder - 1 if model.use_obj_ptrs_in_encoder else 0
+    mask = max(mask, 1)
+    return MemoryWindows(mask=mask, retention=max(mask, pointers))
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """Masks of every tracked object on one frame.
+
+    Args:
+        frame_index: the stream's frame index.
+        object_ids: ids, in row order.
+        low_res_logits (`torch.Tensor` of shape `(num_objects, 1, S/4, S/4)`, float32): logits
+            before sigmoid (-1024 where the object score is <= 0).
+        object_score_logits (`torch.Tensor` of shape `(num_objects,)`, float32).
+        states: per object, `ObjectState` after this frame.
+    """
+
+    frame_index: int
+    object_ids: tuple[int, ...]
+    low_res_logits: torch.Tensor
+    object_score_logits: torch.Tensor
+    states: tuple[ObjectState, ...]
+
+    def masks(self, size: tuple[int, int]) -> torch.Tensor:
+        """`(num_objects, H, W)` bool masks at the frame size ``(H, W)``."""
+        return masks_from_logits(self.low_res_logits, self.object_score_logits, size)
+
+
+class FeatureTracker:
+    """SAM 2.1 memory tracking on precomputed `FrameFeatures`.
+
+    Args:
+        model: the SAM 2.1 model (eval mode).
+        bank: where per-object memory lives.
+        num_frames: the clip length the package would see: it caps the object-pointer window
+            at ``min(num_frames, max_obj_ptrs_in_encoder)`` and scales its temporal encoding.
+            None for an endless stream, which then equals an offline run on any clip of at
+            least ``max_obj_ptrs_in_encoder`` frames.
+    """
+
+    def __init__(
+        self, *, model: Sam2Model, bank: ObjectMemoryBank, num_frames: int | None = None
+    ) -> None:
+        self._model = model
+        self._bank = bank
+        self._num_frames = _ENDLESS if num_frames is None else num_frames
+        self._maskmem_pos: torch.Tensor | None = None
+
+    @property
+    def bank(self) -> ObjectMemoryBank:
+        return self._bank
+
+    @property
+    def model(self) -> Sam2Model:
+        return self._model
+
+    def start(
+        self, features: FrameFeatures, frame_index: int, prompt: SamPrompt, *, keep_mask: bool
+    ) -> FrameResult:
+        """Add ``prompt.num_objects`` objects prompted on this frame (conditioning memory).
+
+        Args:
+            features: the prompted frame's features.
+            frame_index: its index.
+            prompt: the prompt, one row per new object.
+            keep_mask: store the new masks for pooling (the frame is a ring frame).
+        """
+        self._bank.check_room(prompt.num_objects)
+        decoded = self._model.decode_prompt(features, prompt)
+        memory = self._model.encode_memory(
+            features, decoded.low_res_logits, decoded.object_score_logits
+        )
+        self._keep_pos_enc(memory.pos_enc)
+        scores = decoded.object_score_logits[:, 0]
+        masks = self._low_res_masks(decoded.low_res_logits, scores) if keep_mask else None
+        ids = tuple(
+            self._bank.add(
+                frame_index=frame_index,
+                entry=MemoryEntry(
+                    maskmem=memory.features[i : i + 1].clone(),
+                    obj_ptr=decoded.obj_ptr[i : i + 1].clone(),
+                ),
+                score=float(scores[i]),
+                mask=None if masks is None else masks[i],
+            )
+            for i in range(prompt.num_objects)
+        )
+        return FrameResult(
+            frame_index=frame_index,
+            object_ids=ids,
+            low_res_logits=decoded.low_res_logits,
+            object_score_logits=scores,
+            states=tuple(self._bank.get(i).state for i in ids),
+        )
+
+    def track(
+        self,
+        features: FrameFeatures,
+        frame_index: int,
+        *,
+        keep_mask: bool,
+        object_ids: tuple[int, ...] | None = None,
+    ) -> FrameResult:
+        """Track objects onto a new frame, batched per memory layout.
+
+        Args:
+            features: the frame's features.
+            frame_index: its index; must be after every tracked object's last frame.
+            keep_mask: store the masks for pooling (the frame is a ring frame).
+            object_ids: objects to track (default: all).
+        """
+        ids = self._bank.ids() if object_ids is None else object_ids
+        groups: dict[tuple, list[ObjectMemory]] = defaultdict(list)
+        for object_id in ids:
+            memory = self._bank.get(object_id)
+            groups[memory.layout()].append(memory)
+        rows: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        for group in groups.values():
+            rows.update(self._track_group(features, frame_index, group, keep_mask=keep_mask))
+        if not ids:
+            size = self._model.image_size // 4
+            return FrameResult(
+                frame_index=frame_index,
+                object_ids=(),
+                low_res_logits=torch.empty(0, 1, size, size),
+                object_score_logits=torch.empty(0),
+                states=(),
+            )
+        return FrameResult(
+            frame_index=frame_index,
+            object_ids=tuple(ids),
+            low_res_logits=torch.cat([rows[i][0] for i in ids]),
+            object_score_logits=torch.cat([rows[i][1] for i in ids]),
+            states=tuple(self._bank.get(i).state for i in ids),
+        )
+
+    def _track_group(
+        self,
+        features: FrameFeatures,
+        frame_index: int,
+        group: list[ObjectMemory],
+        *,
+        keep_mask: bool,
+    ) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+        batch = len(group)
+        feats, pos = features.expand(batch)
+        out = self._model.track_step(
+            frame_idx=frame_index,
+            is_init_cond_frame=False,
+            current_vision_feats=feats,
+            current_vision_pos_embeds=pos,
+            feat_sizes=list(features.feat_sizes),
+            point_inputs=None,
+            mask_inputs=None,
+            output_dict=self._package_store(group),
+            num_frames=self._num_frames,
+            track_in_reverse=False,
+            run_mem_encoder=True,
+        )
+        self._keep_pos_enc(out["maskmem_pos_enc"][-1])
+        logits = out["pred_masks"]
+        scores = out["object_score_logits"][:, 0]
+        masks = self._low_res_masks(logits, scores) if keep_mask else None
+        result = {}
+        for i, memory in enumerate(group):
+            self._bank.record(
+                memory.object_id,
+                frame_index=frame_index,
+                entry=MemoryEntry(
+                    maskmem=out["maskmem_features"][i : i + 1].clone(),
+                    obj_ptr=out["obj_ptr"][i : i + 1].clone(),
+                ),
+                score=float(scores[i]),
+                mask=None if masks is None else masks[i],
+            )
+            result[memory.object_id] = (logits[i : i + 1], scores[i : i + 1])
+        return result
+
+    def _package_store(self, group: list[ObjectMemory]) -> _OutputStore:
+        """The group's memory as the package's per-frame output store (batched rows).
+
+        Built per call and dropped after it: the package reads ``maskmem_features``,
+        ``maskmem_pos_enc`` and ``obj_ptr`` from it; the bank stays the owner.
+        """
+        if self._maskmem_pos is None:
+            raise NotReadyError("no memory position encoding yet: start an object first")
+        batch = len(group)
+        pos = [self._maskmem_pos.expand(batch, -1, -1, -1)]
+
+        def stacked(entries: list[MemoryEntry]) -> dict[str, object]:
+            spatial = [e.maskmem for e in entries]
+            maskmem = None if spatial[0] is None else torch.cat(spatial)  # type: ignore[arg-type]
+            return {
+                "maskmem_features": maskmem,
+                "maskmem_pos_enc": pos,
+                "obj_ptr": torch.cat([e.obj_ptr for e in entries]),
+            }
+
+        first = group[0]
+        return {
+            "cond_frame_outputs": {
+                t: stacked([m.conditioning[t] for m in group]) for t in first.conditioning
+            },
+            "non_cond_frame_outputs": {
+                t: stacked([m.recent[t] for m in group]) for t in first.recent
+            },
+        }
+
+    def _keep_pos_enc(self, pos_enc: torch.Tensor) -> None:
+        if self._maskmem_pos is None:
+            self._maskmem_pos = pos_enc[:1].clone()
+
+    @staticmethod
+    def _low_res_masks(logits: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        return (logits[:, 0] > 0) & (scores > 0)[:, None, None]
+
+
+class StreamingTracker:
+    """Camera frames in, per-object masks out, with bounded memory.
+
+    Owns the `FrameRing` (video context), the `ObjectMemoryBank` and the SAM 2.1 model; not
+    thread-safe (run it from one `InferenceWorker`). Memory: the ring (``ring_capacity``
+    frames), the bank (see `ObjectMemoryBank`), and the latest frame's features.
+
+    Args:
+        model: SAM 2.1 (eval mode).
+        config: capacities.
+    """
+
+    def __init__(self, *, model: Sam2Model, config: TrackerConfig) -> None:
+        self._model = model
+        self._config = config
+        self._bank = ObjectMemoryBank(
+            max_objects=config.max_objects,
+            windows=memory_windows(model),
+            memory_dtype=config.memory_dtype,
+        )
+        self._core = FeatureTracker(model=model, bank=self._bank)
+        self._ring = FrameRing(capacity=config.ring_capacity, stride=config.ring_stride)
+        self._next_index = 0
+        self._latest: tuple[int, FrameFeatures, tuple[int, int]] | None = None
+        self._pooled: tuple[tuple, PooledFeatures] | None = None
+
+    @property
+    def bank(self) -> ObjectMemoryBank:
+        return self._bank
+
+    @property
+    def ring(self) -> FrameRing:
+        return self._ring
+
+    @property
+    def latest_frame_index(self) -> int | None:
+        """Index of the latest pushed frame (None before the first)."""
+        return None if self._latest is None else self._latest[0]
+
+    @torch.inference_mode()
+    def push_frame(self, frame: np.ndarray) -> FrameResult:
+        """Encode one camera frame once and track every object onto it.
+
+        Args:
+            frame (`np.ndarray` of shape `(H, W, 3)`, uint8 RGB).
+        """
+        if not isinstance(frame, np.ndarray) or frame.ndim != 3:
+            raise BadInputError(f"frame must be a (H, W, 3) uint8 array, got {frame!r:.80}")
+        index = self._next_index
+        retained = self._ring.push(index, frame)
+        self._next_index += 1
+        features = self._encode(frame)
+        self._latest = (index, features, (frame.shape[0], frame.shape[1]))
+        result = self._core.track(features, index, keep_mask=retained)
+        self._bank.prune_masks(self._ring.indices())
+        return result
+
+    @torch.inference_mode()
+    def add_objects(self, prompt: SamPrompt, *, frame_index: int | None = None) -> FrameResult:
+        """Start tracking ``prompt.num_objects`` new objects.
+
+        Args:
+            prompt: in model input pixels (see `unipixel_ros.sam.to_model_coordinates`).
+            frame_index: the frame the prompt refers to: the latest frame (default) or a frame
+                still in the ring. For an older frame, the new objects are caught up by
+                tracking them through the later ring frames (at the ring's stride), so a
+                language query that took a while still lands on the current frame.
+
+        Returns:
+            The prompted frame's result for the new objects (their ids are in ``object_ids``).
+        """
+        if self._latest is None:
+            raise NotReadyError("no frame yet: push a frame before adding objects")
+        latest_index, latest_features, _ = self._latest
+        index = latest_index if frame_index is None else frame_index
+        if index == latest_index:
+            return self._core.start(
+                latest_features, index, prompt, keep_mask=index in self._ring.indices()
+            )
+        start_frame = self._ring.get(index)
+        result = self._core.start(self._encode(start_frame.image), index, prompt, keep_mask=True)
+        for later in self._ring.frames():
+            if later.frame_index > index:
+                self._core.track(
+                    self._encode(later.image),
+                    later.frame_index,
+                    keep_mask=True,
+                    object_ids=result.object_ids,
+                )
+        if latest_index not in self._ring.indices():
+            self._core.track(
+                latest_features, latest_index, keep_mask=False, object_ids=result.object_ids
+            )
+        return result
+
+    def remove_object(self, object_id: int) -> None:
+        """Stop tracking one object (its id is never reused)."""
+        self._bank.remove(object_id)
+
+    def reset(self) -> None:
+        """Forget every object and frame; frame indices and ids keep counting."""
+        self._bank.reset()
+        self._ring.clear()
+        self._latest = None
+        self._pooled = None
+
+    def ring_masks(self, object_ids: tuple[int, ...] | None = None) -> RingMasks:
+        """Per-object masks on the ring's frames (for `<|mem|>` pooling)."""
+        frames = self._ring.frames()
+        if not frames:
+            raise NotReadyError("the frame ring is empty")
+        ids = self._bank.ids() if object_ids is None else object_ids
+        size = self._model.image_size // 4
+        masks = torch.zeros(len(ids), len(frames), size, size, dtype=torch.bool)
+        for row, object_id in enumerate(ids):
+            stored = self._bank.get(object_id).masks
+            for col, frame in enumerate(frames):
+                if frame.frame_index in stored:
+                    masks[row, col] = stored[frame.frame_index]
+        return RingMasks(
+            object_ids=tuple(ids),
+            frame_indices=tuple(f.frame_index for f in frames),
+            frames=np.stack([f.image for f in frames]),
+            masks=masks,
+        )
+
+    def pooled_features(self, pooler: MaskFeaturePooler) -> PooledFeatures:
+        """`<|mem|>` features of every object over the ring, recomputed only when the ring or
+        the objects changed since the last call with the same pooler."""
+        key = (id(pooler), self._ring.indices(), self._bank.version)
+        if self._pooled is not None and self._pooled[0] == key:
+            return self._pooled[1]
+        ring = self.ring_masks()
+        pooled = PooledFeatures(
+            object_ids=ring.object_ids,
+            frame_indices=ring.frame_indices,
+            features=pooler.pool(ring.frames, ring.masks),
+        )
+        self._pooled = (key, pooled)
+        return pooled
+
+    def _encode(self, frame: np.ndarray) -> FrameFeatures:
+        pixels = preprocess_frames(
+            frame[None], image_size=self._model.image_size, device=self._model.device
+        )
+        return self._model.encode_images(pixels)[0]

@@ -1,0 +1,194 @@
+"""One inference thread that takes the latest frame and interleaves queued requests.
+
+Concurrency model (frames keep coming while a language query runs):
+
+- One worker thread owns the model and the tracker; nothing else touches them.
+- Frames: `submit_frame` puts a frame in a slot of one and never blocks. A frame still waiting
+  when a newer one arrives is dropped (drop-oldest) and counted in ``frames_dropped``. Frames
+  are never queued, so memory does not grow when inference is slower than the camera.
+- Requests (queries, add/remove object, ...): `submit` puts a callable in a bounded FIFO and
+  returns a `concurrent.futures.Future`; when ``max_pending_requests`` are already waiting it
+  raises `BusyError` at once (back-pressure to the caller).
+- Scheduling: when both a frame and a request wait, the worker alternates (frame, request,
+  frame, ...), so a request waits at most one frame and tracking resumes right after each
+  request. While a long request runs, arriving frames overwrite each other in the slot; only
+  the newest is processed afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from unipixel_ros.errors import BusyError, ConfigError, NotReadyError
+
+__all__ = ["InferenceWorker", "WorkerStats"]
+
+logger = logging.getLogger(__name__)
+
+FrameT = TypeVar("FrameT")
+ResultT = TypeVar("ResultT")
+T = TypeVar("T")
+
+
+class WorkerStats(NamedTuple):
+    """Counters since `InferenceWorker.start`."""
+
+    frames_received: int
+    frames_processed: int
+    frames_dropped: int
+    frame_errors: int
+    requests_done: int
+    requests_rejected: int
+
+
+class InferenceWorker(Generic[FrameT, ResultT]):
+    """The single inference thread (see the module docstring for the model).
+
+    Args:
+        process_frame: runs on the worker thread for each frame it takes (e.g.
+            ``StreamingTracker.push_frame``).
+        on_result: called on the worker thread with each frame result (e.g. to publish).
+        max_pending_requests: capacity of the request queue.
+        name: thread name.
+    """
+
+    def __init__(
+        self,
+        *,
+        process_frame: Callable[[FrameT], ResultT],
+        on_result: Callable[[ResultT], None] | None = None,
+        max_pending_requests: int = 4,
+        name: str = "unipixel-inference",
+    ) -> None:
+        if max_pending_requests < 1:
+            raise ConfigError(f"max_pending_requests must be >= 1, got {max_pending_requests}")
+        self._process_frame = process_frame
+        self._on_result = on_result
+        self._max_pending = max_pending_requests
+        self._name = name
+        self._cond = threading.Condition()
+        self._slot: FrameT | None = None
+        self._has_frame = False
+        self._requests: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._last_was_request = False
+        self._received = self._processed = self._dropped = self._errors = 0
+        self._done = self._rejected = 0
+        self.last_error: BaseException | None = None
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        with self._cond:
+            if self._thread is not None:
+                raise NotReadyError(f"worker {self._name!r} was already started")
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float | None = 5.0) -> None:
+        """Stop after the item in progress; pending requests fail with `NotReadyError`."""
+        with self._cond:
+            self._stopping = True
+            pending = list(self._requests)
+            self._requests.clear()
+            self._slot, self._has_frame = None, False
+            self._cond.notify_all()
+        for _, future in pending:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(NotReadyError(f"worker {self._name!r} stopped"))
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def __enter__(self) -> InferenceWorker[FrameT, ResultT]:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def submit_frame(self, frame: FrameT) -> None:
+        """Hand over the newest frame; replaces (drops) a frame that is still waiting."""
+        with self._cond:
+            self._received += 1
+            if self._has_frame:
+                self._dropped += 1
+            self._slot, self._has_frame = frame, True
+            self._cond.notify()
+
+    def submit(self, request: Callable[[], T]) -> Future[T]:
+        """Queue ``request`` to run on the worker thread; `BusyError` when the queue is full."""
+        future: Future[T] = Future()
+        with self._cond:
+            if self._stopping:
+                raise NotReadyError(f"worker {self._name!r} is stopped")
+            if len(self._requests) >= self._max_pending:
+                self._rejected += 1
+                raise BusyError(
+                    f"{len(self._requests)} requests already wait (capacity "
+                    f"{self._max_pending}); retry later"
+                )
+            self._requests.append((request, future))
+            self._cond.notify()
+        return future
+
+    def stats(self) -> WorkerStats:
+        with self._cond:
+            return WorkerStats(
+                frames_received=self._received,
+                frames_processed=self._processed,
+                frames_dropped=self._dropped,
+                frame_errors=self._errors,
+                requests_done=self._done,
+                requests_rejected=self._rejected,
+            )
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopping and not self._has_frame and not self._requests:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                take_frame = self._has_frame and (not self._requests or self._last_was_request)
+                if take_frame:
+                    frame, self._slot, self._has_frame = self._slot, None, False
+                else:
+                    request, future = self._requests.popleft()
+                self._last_was_request = not take_frame
+            if take_frame:
+                self._run_frame(frame)  # type: ignore[arg-type]
+            else:
+                self._run_request(request, future)
+
+    def _run_frame(self, frame: FrameT) -> None:
+        try:
+            result = self._process_frame(frame)
+            if self._on_result is not None:
+                self._on_result(result)
+        except Exception as err:  # the thread must survive a bad frame; the error is kept
+            with self._cond:
+                self._errors += 1
+                first = self._errors == 1
+            self.last_error = err
+            if first:
+                logger.warning(
+                    "frame processing failed (further failures are counted)", exc_info=err
+                )
+            return
+        with self._cond:
+            self._processed += 1
+
+    def _run_request(self, request: Callable[[], Any], future: Future[Any]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(request())
+        except Exception as err:  # delivered to the caller through the future
+            future.set_exception(err)
+        with self._cond:
+            self._done += 1
