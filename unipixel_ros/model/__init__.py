@@ -1,0 +1,105 @@
+"""UniPixel in PyTorch: configuration, modules, loading, preprocessing and the four flows."""
+
+from __future__ import annotations
+
+from unipixel_ros.model.builder import (
+    TINY_SAM2_CONFIG_NAME,
+    build_unipixel,
+    sam2_config_for,
+    tiny_config,
+)
+from unipixel_ros.model.chat import DEFAULT_SYSTEM, chatml_prompt, memory_prefix
+from unipixel_ros.model.configuration import HeadSizes, PixelQwen2_5_VLConfig
+from unipixel_ros.model.decoding import Generation, generate_greedy
+from unipixel_ros.model.layout import to_legacy_key, to_module_key, to_module_layout
+from unipixel_ros.model.loading import (
+    LoadedUniPixel,
+    default_dtype,
+    load_unipixel,
+    merge_lora,
+    read_config,
+    read_safetensors,
+    resolve_checkpoint,
+)
+from unipixel_ros.model.mrope import MropePositions, mrope_positions
+from unipixel_ros.model.object_memory import (
+    MemoryTokenOrder,
+    ObjectMemoryLayout,
+    layout_object_memory,
+    pool_object_memory,
+    vision_window_index,
+)
+from unipixel_ros.model.outputs import MemoryAnswer, ObjectTrack, PixelAnswer, VisualPrompt
+from unipixel_ros.model.predictor import PredictorSettings, UniPixelPredictor
+from unipixel_ros.model.qwen_preprocessing import (
+    DEFAULT_SAMPLE_FRAMES,
+    QwenVideoInput,
+    QwenVideoSpec,
+    prepare_qwen_video,
+    sample_frame_indices,
+    smart_resize,
+)
+from unipixel_ros.model.seg_head import SegHead
+from unipixel_ros.model.temporal_encoding import TemporalPositionEncoding
+from unipixel_ros.model.tokenizer import (
+    MEM_TOKEN,
+    REF_TOKEN,
+    SEG_TOKEN,
+    QwenTokenizer,
+    build_tiny_tokenizer,
+)
+from unipixel_ros.model.unipixel_model import LanguageStep, RefPrompt, UniPixelModel, VisionFeatures
+
+__all__ = [
+    "DEFAULT_SAMPLE_FRAMES",
+    "DEFAULT_SYSTEM",
+    "MEM_TOKEN",
+    "REF_TOKEN",
+    "SEG_TOKEN",
+    "TINY_SAM2_CONFIG_NAME",
+    "Generation",
+    "HeadSizes",
+    "LanguageStep",
+    "LoadedUniPixel",
+    "MemoryAnswer",
+    "MemoryTokenOrder",
+    "MropePositions",
+    "ObjectMemoryLayout",
+    "ObjectTrack",
+    "PixelAnswer",
+    "PixelQwen2_5_VLConfig",
+    "PredictorSettings",
+    "QwenTokenizer",
+    "QwenVideoInput",
+    "QwenVideoSpec",
+    "RefPrompt",
+    "SegHead",
+    "TemporalPositionEncoding",
+    "UniPixelModel",
+    "UniPixelPredictor",
+    "VisionFeatures",
+    "VisualPrompt",
+    "build_tiny_tokenizer",
+    "build_unipixel",
+    "chatml_prompt",
+    "default_dtype",
+    "generate_greedy",
+    "layout_object_memory",
+    "load_unipixel",
+    "memory_prefix",
+    "merge_lora",
+    "mrope_positions",
+    "pool_object_memory",
+    "prepare_qwen_video",
+    "read_config",
+    "read_safetensors",
+    "resolve_checkpoint",
+    "sam2_config_for",
+    "sample_frame_indices",
+    "smart_resize",
+    "tiny_config",
+    "to_legacy_key",
+    "to_module_key",
+    "to_module_layout",
+    "vision_window_index",
+]

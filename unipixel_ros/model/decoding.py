@@ -1,0 +1,91 @@
+"""Greedy decoding that collects the LLM states behind every ``<|seg|>``.
+
+A ``<|seg|>`` gets a mask from the pre-norm state of the position that *predicts* it:
+
+* prompt (teacher forcing): position ``i`` where ``input_ids[i + 1]`` is ``<|seg|>``;
+* generation: the position whose greedy argmax is ``<|seg|>``.
+
+Prompt ``<|seg|>`` come first, then generated ones, in order (as the reference's ``model.seg``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from unipixel_ros.errors import BadInputError
+from unipixel_ros.model.configuration import TokenIds
+from unipixel_ros.model.mrope import MropePositions
+from unipixel_ros.model.unipixel_model import UniPixelModel
+
+__all__ = ["Generation", "generate_greedy"]
+
+
+@dataclass(frozen=True)
+class Generation:
+    """Result of one greedy generation.
+
+    Attributes:
+        token_ids: generated ids, without the final stop token.
+        seg_states (`torch.Tensor` of shape `(num_seg, D)`): pre-norm states behind each
+            ``<|seg|>``, prompt ones first.
+        num_prompt_segs: how many rows of ``seg_states`` come from the prompt.
+    """
+
+    token_ids: tuple[int, ...]
+    seg_states: torch.Tensor
+    num_prompt_segs: int
+
+
+@torch.inference_mode()
+def generate_greedy(
+    model: UniPixelModel,
+    *,
+    input_ids: torch.Tensor,
+    inputs_embeds: torch.Tensor,
+    positions: MropePositions,
+    max_new_tokens: int,
+    stop_ids: frozenset[int],
+) -> Generation:
+    """Prefill the prompt, then pick the argmax token until a stop id or ``max_new_tokens``.
+
+    Args:
+        model: the UniPixel model.
+        input_ids (`torch.Tensor` of shape `(L,)`): prompt ids (to find prompt ``<|seg|>``).
+        inputs_embeds (`torch.Tensor` of shape `(L, D)`): prompt embeddings with visual tokens,
+            ``<|ref|>`` and ``<|mem|>`` already scattered in.
+        positions: mRoPE ids of the prompt and the offset of later tokens.
+        max_new_tokens: 0 runs the prefill only (teacher forcing).
+        stop_ids: ids that end generation (not included in ``token_ids``).
+    """
+    if input_ids.ndim != 1 or inputs_embeds.shape[0] != input_ids.shape[0]:
+        raise BadInputError(
+            f"input_ids (L,) and inputs_embeds (L, D) must agree, got {tuple(input_ids.shape)} "
+            f"and {tuple(inputs_embeds.shape)}"
+        )
+    if max_new_tokens < 0:
+        raise BadInputError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+    seg_id = TokenIds.from_config(model.config).seg
+    step = model.language_step(inputs_embeds, positions.position_ids.to(model.device), None)
+    predicts_seg = torch.nonzero(input_ids[1:].eq(seg_id))[:, 0].to(step.prenorm.device)
+    states = [step.prenorm[predicts_seg]]
+    num_prompt = int(predicts_seg.numel())
+    generated: list[int] = []
+    length = input_ids.shape[0]
+    for _ in range(max_new_tokens):
+        token = int(step.next_logits.argmax())
+        if token == seg_id:
+            states.append(step.prenorm[-1:])
+        if token in stop_ids:
+            break
+        generated.append(token)
+        if len(generated) == max_new_tokens:
+            break
+        embeds = model.embed_tokens(torch.tensor([token], device=model.device))
+        position = torch.full((3, 1), length + positions.delta, device=model.device)
+        step = model.language_step(embeds, position, step.cache)
+        length += 1
+    return Generation(
+        token_ids=tuple(generated), seg_states=torch.cat(states), num_prompt_segs=num_prompt
+    )
