@@ -1,11 +1,87 @@
-"""Session-wide test settings: ROS traffic stays on this machine and in a domain of its own."""
+"""Session-wide test settings and the tiny UniPixel models shared by every test folder.
+
+ROS traffic stays on this machine and in a domain of its own; the tiny models have random
+weights, run on the CPU in float32, and are built from configs (no download).
+"""
 
 from __future__ import annotations
 
+import copy
+import itertools
 import os
+from collections.abc import Callable
+
+import pytest
+import torch
+
+from unipixel_ros.model import (
+    PredictorSettings,
+    QwenTokenizer,
+    QwenVideoSpec,
+    UniPixelModel,
+    UniPixelPredictor,
+    build_tiny_tokenizer,
+    build_unipixel,
+    tiny_config,
+)
 
 # Set before any test imports rclpy, and inherited by the node processes tests start.
 os.environ.setdefault("FASTDDS_BUILTIN_TRANSPORTS", "LARGE_DATA")
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 # A domain per test session, so concurrent runs on one machine do not see each other.
 os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 100))
+
+STEER_SCALE = 100.0
+
+
+@pytest.fixture(scope="session")
+def tokenizer() -> QwenTokenizer:
+    return build_tiny_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def _untied_model(tokenizer: QwenTokenizer) -> UniPixelModel:
+    torch.manual_seed(0)
+    model = build_unipixel(tiny_config(tokenizer, tie_word_embeddings=False)).eval()
+    with torch.no_grad():
+        # Random SAM 2.1 weights say "no object" almost always; make objects present.
+        model.sam2.sam_mask_decoder.pred_obj_score_head.layers[-1].bias.fill_(10.0)
+    return model
+
+
+@pytest.fixture
+def small_settings() -> PredictorSettings:
+    video = QwenVideoSpec(sample_frames=4, min_pixels=56 * 56, pixels_per_frame_budget=56 * 56)
+    return PredictorSettings(video=video, max_new_tokens=12)
+
+
+@pytest.fixture
+def steered_predictor(
+    _untied_model: UniPixelModel, tokenizer: QwenTokenizer, small_settings: PredictorSettings
+) -> Callable[[str], UniPixelPredictor]:
+    """A predictor whose greedy answer after ``"assistant\\n"`` is the given text.
+
+    Each token of the chain gets its own embedding direction (scaled so it dominates the
+    residual stream) and ``lm_head`` maps that direction to the next token; the weights are
+    real weights of the model, only chosen by hand.
+    """
+
+    def build(answer: str, *, after: str = "\n") -> UniPixelPredictor:
+        model = copy.deepcopy(_untied_model)
+        chain = (
+            tokenizer.encode(after)[-1:]
+            + tokenizer.encode(answer)
+            + [tokenizer.token_id("<|im_end|>")]
+        )
+        if len(set(chain[:-1])) != len(chain) - 1:
+            raise ValueError(f"steering needs distinct tokens, got {chain}")
+        embed = model.model.language_model.embed_tokens.weight
+        with torch.no_grad():
+            model.lm_head.weight.zero_()
+            for dim, (token, following) in enumerate(itertools.pairwise(chain)):
+                embed[token].zero_()
+                embed[token, dim] = STEER_SCALE
+                model.lm_head.weight[following, dim] = 1.0
+        return UniPixelPredictor(model=model, tokenizer=tokenizer, settings=small_settings)
+
+    return build

@@ -11,6 +11,7 @@ __all__ = [
     "BadInputError",
     "BagError",
     "BusyError",
+    "CancelledError",
     "CheckpointError",
     "ConfigError",
     "EngineError",
@@ -49,3 +50,7 @@ class BadInputError(UnipixelError):
 
 class BusyError(UnipixelError):
     """The bounded request queue is full; the caller should retry later."""
+
+
+class CancelledError(UnipixelError):
+    """The caller cancelled a running request (e.g. an Ask goal); partial work is discarded."""

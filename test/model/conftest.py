@@ -1,82 +1,9 @@
-"""Tiny UniPixel models for the model tests (random weights, CPU, float32)."""
+"""Model-test fixtures; the tiny UniPixel models themselves are in test/conftest.py."""
 
 from __future__ import annotations
 
-import copy
-import itertools
-from collections.abc import Callable
-from pathlib import Path
-
 import numpy as np
 import pytest
-import torch
-
-from unipixel_ros.model import (
-    PredictorSettings,
-    QwenTokenizer,
-    QwenVideoSpec,
-    UniPixelModel,
-    UniPixelPredictor,
-    build_tiny_tokenizer,
-    build_unipixel,
-    tiny_config,
-)
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-STEER_SCALE = 100.0
-
-
-@pytest.fixture(scope="session")
-def tokenizer() -> QwenTokenizer:
-    return build_tiny_tokenizer()
-
-
-@pytest.fixture(scope="session")
-def _untied_model(tokenizer: QwenTokenizer) -> UniPixelModel:
-    torch.manual_seed(0)
-    model = build_unipixel(tiny_config(tokenizer, tie_word_embeddings=False)).eval()
-    with torch.no_grad():
-        # Random SAM 2.1 weights say "no object" almost always; make objects present.
-        model.sam2.sam_mask_decoder.pred_obj_score_head.layers[-1].bias.fill_(10.0)
-    return model
-
-
-@pytest.fixture
-def small_settings() -> PredictorSettings:
-    video = QwenVideoSpec(sample_frames=4, min_pixels=56 * 56, pixels_per_frame_budget=56 * 56)
-    return PredictorSettings(video=video, max_new_tokens=12)
-
-
-@pytest.fixture
-def steered_predictor(
-    _untied_model: UniPixelModel, tokenizer: QwenTokenizer, small_settings: PredictorSettings
-) -> Callable[[str], UniPixelPredictor]:
-    """A predictor whose greedy answer after ``"assistant\\n"`` is the given text.
-
-    Each token of the chain gets its own embedding direction (scaled so it dominates the
-    residual stream) and ``lm_head`` maps that direction to the next token; the weights are
-    real weights of the model, only chosen by hand.
-    """
-
-    def build(answer: str, *, after: str = "\n") -> UniPixelPredictor:
-        model = copy.deepcopy(_untied_model)
-        chain = (
-            tokenizer.encode(after)[-1:]
-            + tokenizer.encode(answer)
-            + [tokenizer.token_id("<|im_end|>")]
-        )
-        if len(set(chain[:-1])) != len(chain) - 1:
-            raise ValueError(f"steering needs distinct tokens, got {chain}")
-        embed = model.model.language_model.embed_tokens.weight
-        with torch.no_grad():
-            model.lm_head.weight.zero_()
-            for dim, (token, following) in enumerate(itertools.pairwise(chain)):
-                embed[token].zero_()
-                embed[token, dim] = STEER_SCALE
-                model.lm_head.weight[following, dim] = 1.0
-        return UniPixelPredictor(model=model, tokenizer=tokenizer, settings=small_settings)
-
-    return build
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
 
-from unipixel_ros.errors import BadInputError
+from unipixel_ros.errors import BadInputError, CancelledError
 from unipixel_ros.model import MEM_TOKEN, SEG_TOKEN, RefPrompt, UniPixelPredictor, VisualPrompt
 
 
@@ -183,3 +185,17 @@ def test_memory_qa_without_prompts_uses_the_ids_the_model_writes(steered_predict
     assert answer.localization.text == f"[3] {SEG_TOKEN}"
     assert list(answer.slots_per_object) == [3]
     assert answer.prompt.count(MEM_TOKEN) == len(answer.slots_per_object[3])
+
+
+def test_answer_text_streams_token_by_token_to_the_observer(steered_predictor, clip):
+    predictor = steered_predictor("the red cup")
+    seen: list[str] = []
+    answer = predictor.segment(clip, "Where is it?", on_text=lambda text: seen.append(text) or True)
+    assert seen[-1] == answer.text
+    assert len(seen) >= 3 and all(b.startswith(a) for a, b in itertools.pairwise(seen))
+
+
+def test_observer_returning_false_cancels_generation(steered_predictor, clip):
+    predictor = steered_predictor("the red cup")
+    with pytest.raises(CancelledError, match="generation cancelled after 2 tokens"):
+        predictor.segment(clip, "Where is it?", on_text=lambda text: len(text) < 3)

@@ -38,8 +38,8 @@ def _answer() -> Answer:
         cameras=["front", "wrist"],
         num_frames=8,
         tokens_generated=5,
-        llm_ms=120.5,
-        segmentation_ms=30.25,
+        model_ms=120.5,
+        tracking_ms=30.25,
         total_ms=151.0,
     )
 

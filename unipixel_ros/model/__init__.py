@@ -10,7 +10,7 @@ from unipixel_ros.model.builder import (
 )
 from unipixel_ros.model.chat import DEFAULT_SYSTEM, chatml_prompt, memory_prefix
 from unipixel_ros.model.configuration import HeadSizes, PixelQwen2_5_VLConfig
-from unipixel_ros.model.decoding import Generation, generate_greedy
+from unipixel_ros.model.decoding import Generation, TokenObserver, generate_greedy
 from unipixel_ros.model.layout import to_legacy_key, to_module_key, to_module_layout
 from unipixel_ros.model.loading import (
     LoadedUniPixel,
@@ -30,7 +30,7 @@ from unipixel_ros.model.object_memory import (
     vision_window_index,
 )
 from unipixel_ros.model.outputs import MemoryAnswer, ObjectTrack, PixelAnswer, VisualPrompt
-from unipixel_ros.model.predictor import PredictorSettings, UniPixelPredictor
+from unipixel_ros.model.predictor import PredictorSettings, TextObserver, UniPixelPredictor
 from unipixel_ros.model.qwen_preprocessing import (
     DEFAULT_SAMPLE_FRAMES,
     QwenVideoInput,
@@ -75,6 +75,8 @@ __all__ = [
     "RefPrompt",
     "SegHead",
     "TemporalPositionEncoding",
+    "TextObserver",
+    "TokenObserver",
     "UniPixelModel",
     "UniPixelPredictor",
     "VisionFeatures",

@@ -10,16 +10,20 @@ Prompt ``<|seg|>`` come first, then generated ones, in order (as the reference's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
-from unipixel_ros.errors import BadInputError
+from unipixel_ros.errors import BadInputError, CancelledError
 from unipixel_ros.model.configuration import TokenIds
 from unipixel_ros.model.mrope import MropePositions
 from unipixel_ros.model.unipixel_model import UniPixelModel
 
-__all__ = ["Generation", "generate_greedy"]
+__all__ = ["Generation", "TokenObserver", "generate_greedy"]
+
+TokenObserver = Callable[[tuple[int, ...]], bool]
+"""Called with every token generated so far after each step; returning False cancels."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ def generate_greedy(
     positions: MropePositions,
     max_new_tokens: int,
     stop_ids: frozenset[int],
+    on_tokens: TokenObserver | None = None,
 ) -> Generation:
     """Prefill the prompt, then pick the argmax token until a stop id or ``max_new_tokens``.
 
@@ -58,6 +63,10 @@ def generate_greedy(
         positions: mRoPE ids of the prompt and the offset of later tokens.
         max_new_tokens: 0 runs the prefill only (teacher forcing).
         stop_ids: ids that end generation (not included in ``token_ids``).
+        on_tokens: streaming observer; when it returns False generation stops.
+
+    Raises:
+        CancelledError: ``on_tokens`` returned False.
     """
     if input_ids.ndim != 1 or inputs_embeds.shape[0] != input_ids.shape[0]:
         raise BadInputError(
@@ -80,6 +89,8 @@ def generate_greedy(
         if token in stop_ids:
             break
         generated.append(token)
+        if on_tokens is not None and not on_tokens(tuple(generated)):
+            raise CancelledError(f"generation cancelled after {len(generated)} tokens")
         if len(generated) == max_new_tokens:
             break
         embeds = model.embed_tokens(torch.tensor([token], device=model.device))

@@ -14,7 +14,7 @@ SAM 2.1 encodes the frames once per query; every ``<|seg|>`` of the answer reuse
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +60,10 @@ from unipixel_ros.sam import (
 )
 from unipixel_ros.tracking import ClipStart, encode_clip, track_clip
 
-__all__ = ["PredictorSettings", "UniPixelPredictor"]
+__all__ = ["PredictorSettings", "TextObserver", "UniPixelPredictor"]
+
+TextObserver = Callable[[str], bool]
+"""Streaming observer: gets the answer text so far after each token; False cancels."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,6 +195,7 @@ class UniPixelPredictor:
         question: str,
         *,
         response: str | None = None,
+        on_text: TextObserver | None = None,
     ) -> PixelAnswer:
         """Flow 1: answer ``question`` and track one object per ``<|seg|>``.
 
@@ -200,6 +204,8 @@ class UniPixelPredictor:
             question: user text, e.g. "Please segment the red cup."
             response: teacher-forced assistant text; when given nothing is generated and the
                 ``<|seg|>`` in it are decoded.
+            on_text: called with the answer text so far after each token; returning False
+                cancels (`CancelledError`).
 
         Returns:
             ``PixelAnswer``; tracks cover every input frame (``segment_all_frames``) or the
@@ -208,7 +214,7 @@ class UniPixelPredictor:
         frame_list = _as_frame_list(frames)
         indices = sample_frame_indices(len(frame_list), self.settings.video.sample_frames)
         query = self._query([frame_list[i] for i in indices], question, response=response)
-        generation = self._generate(query, {}, teacher_forced=response is not None)
+        generation = self._generate(query, {}, teacher_forced=response is not None, on_text=on_text)
         tracked = range(len(frame_list)) if self.settings.segment_all_frames else indices
         return self._answer(query, generation, frame_list, tuple(indices), tuple(tracked))
 
@@ -218,6 +224,8 @@ class UniPixelPredictor:
         frames: np.ndarray | Sequence[np.ndarray],
         question: str,
         prompts: Sequence[VisualPrompt],
+        *,
+        on_text: TextObserver | None = None,
     ) -> PixelAnswer:
         """Flow 2: visual prompts -> ``<|ref|>`` -> answer.
 
@@ -226,6 +234,7 @@ class UniPixelPredictor:
             question: must hold one ``<|ref|>`` per prompt, in order; objects are usually
                 written ``"[0] <|ref|>"``.
             prompts: one point or box per object, on a given frame (frame pixels).
+            on_text: streaming observer, as in ``segment``.
 
         Returns:
             ``PixelAnswer`` (tracks only if the answer contains ``<|seg|>``).
@@ -234,7 +243,7 @@ class UniPixelPredictor:
         indices = self._indices_keeping(len(frame_list), [p.frame_index for p in prompts])
         query = self._query([frame_list[i] for i in indices], question)
         refs = self._ref_prompts(frame_list, indices, prompts, query)
-        generation = self._generate(query, {"ref": refs}, teacher_forced=False)
+        generation = self._generate(query, {"ref": refs}, teacher_forced=False, on_text=on_text)
         return self._answer(query, generation, frame_list, tuple(indices), tuple(indices))
 
     @torch.inference_mode()
@@ -281,6 +290,7 @@ class UniPixelPredictor:
         object_masks: Mapping[int, np.ndarray],
         *,
         answer_prefix: str = "",
+        on_text: TextObserver | None = None,
     ) -> MemoryAnswer:
         """Memory pass 2: pool each object's masks into ``<|mem|>`` tokens, then answer.
 
@@ -290,6 +300,7 @@ class UniPixelPredictor:
             object_masks: object id -> `np.ndarray` of shape `(T, H_m, W_m)` bool, on the same
                 T frames (any resolution; e.g. from the tracker or from ``localize``).
             answer_prefix: text the assistant turn starts with (e.g. "The best option is (").
+            on_text: streaming observer, as in ``segment``.
         """
         frame_list = _as_frame_list(frames)
         if not object_masks:
@@ -313,6 +324,7 @@ class UniPixelPredictor:
             torch.stack(stacked, dim=1),
             answer_prefix=answer_prefix,
             localization=None,
+            on_text=on_text,
         )
 
     @torch.inference_mode()
@@ -348,7 +360,13 @@ class UniPixelPredictor:
         )
 
     @torch.inference_mode()
-    def multi_image(self, images: Sequence[np.ndarray], question: str) -> PixelAnswer:
+    def multi_image(
+        self,
+        images: Sequence[np.ndarray],
+        question: str,
+        *,
+        on_text: TextObserver | None = None,
+    ) -> PixelAnswer:
         """Flow 4 (PRIMA): several images (e.g. one per camera) as one video.
 
         Every image is resized to the first image's Qwen size for the LLM; SAM 2.1 sees each
@@ -358,6 +376,7 @@ class UniPixelPredictor:
         Args:
             images: `(H_i, W_i, 3)` uint8 RGB arrays; at most ``settings.video.sample_frames``.
             question: the question about the images.
+            on_text: streaming observer, as in ``segment``.
         """
         image_list = list(images)
         if not 1 <= len(image_list) <= self.settings.video.sample_frames:
@@ -366,7 +385,7 @@ class UniPixelPredictor:
                 f"got {len(image_list)}"
             )
         query = self._query(image_list, question)
-        generation = self._generate(query, {}, teacher_forced=False)
+        generation = self._generate(query, {}, teacher_forced=False, on_text=on_text)
         every = tuple(range(len(image_list)))
         return self._answer(query, generation, image_list, every, every)
 
@@ -415,7 +434,12 @@ class UniPixelPredictor:
         return self.model.embed_ref_prompts(refs, grid_t=query.video.grid_thw[0])
 
     def _generate(
-        self, query: _Query, extra: Mapping[str, torch.Tensor], *, teacher_forced: bool
+        self,
+        query: _Query,
+        extra: Mapping[str, torch.Tensor],
+        *,
+        teacher_forced: bool,
+        on_text: TextObserver | None = None,
     ) -> Generation:
         config = self.model.config
         device = self.model.device
@@ -450,6 +474,9 @@ class UniPixelPredictor:
             positions=positions,
             max_new_tokens=0 if teacher_forced else self.settings.max_new_tokens,
             stop_ids=self.tokenizer.stop_ids,
+            on_tokens=None
+            if on_text is None
+            else (lambda ids: on_text(self.tokenizer.decode(ids))),
         )
 
     def _answer(
@@ -523,6 +550,7 @@ class UniPixelPredictor:
         *,
         answer_prefix: str,
         localization: PixelAnswer | None,
+        on_text: TextObserver | None = None,
     ) -> MemoryAnswer:
         video = prepare_qwen_video(sampled, spec=self.settings.video)
         layout = layout_object_memory(masks, video.grid_thw)
@@ -540,7 +568,7 @@ class UniPixelPredictor:
         prompt = chatml_prompt(prompt_text, num_video_tokens=video.num_tokens) + answer_prefix
         input_ids = torch.tensor(self.tokenizer.encode(prompt), dtype=torch.long)
         query = _Query(prompt=prompt, input_ids=input_ids, video=video, vision=vision)
-        generation = self._generate(query, {"mem": mem}, teacher_forced=False)
+        generation = self._generate(query, {"mem": mem}, teacher_forced=False, on_text=on_text)
         return MemoryAnswer(
             text=self.tokenizer.decode(generation.token_ids),
             localization=localization,

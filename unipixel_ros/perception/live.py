@@ -1,0 +1,510 @@
+"""Live perception: camera streams, a tracker per camera, and UniPixel queries over them.
+
+This is the predictor-level core the ROS node drives (ROS-free). It is not thread-safe: one
+`InferenceWorker` thread calls every method (see `unipixel_ros.tracking.worker`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from unipixel_ros.errors import BadInputError, ConfigError, NotReadyError
+from unipixel_ros.model import UniPixelPredictor, VisualPrompt
+from unipixel_ros.model.outputs import ObjectTrack
+from unipixel_ros.perception.records import FrameOutput, ObjectPromptSpec, ObjectView, QueryOutput
+from unipixel_ros.sam import BoxPrompt, MaskPrompt, PointPrompt, SamPrompt, to_model_coordinates
+from unipixel_ros.tracking import (
+    FrameResult,
+    ObjectState,
+    RingFrame,
+    StreamingTracker,
+    TrackerConfig,
+)
+
+__all__ = ["FORBIDDEN_QUERY_TOKENS", "LivePerception", "PerceptionConfig"]
+
+# Chat-template and vision tokens a request must not smuggle into the prompt.
+FORBIDDEN_QUERY_TOKENS = (
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|endoftext|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|video_pad|>",
+    "<|image_pad|>",
+    "<|ref|>",
+    "<|mem|>",
+)
+DEFAULT_DESCRIBE_QUESTION = "Please describe [0] briefly."
+
+
+@dataclass(frozen=True, kw_only=True)
+class PerceptionConfig:
+    """Capacities of the live perception.
+
+    Args:
+        cameras: camera names; the first is the default camera of a request.
+        tracker: per-camera tracker capacities (ring length and stride, object limit).
+        query_frames: recent ring frames a query gives the model when it names no number.
+        max_query_chars: longest accepted query text.
+        stamp_capacity: recent frame stamps remembered per camera for prompts "at a stamp".
+    """
+
+    cameras: tuple[str, ...] = ("",)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    query_frames: int = 8
+    max_query_chars: int = 2000
+    stamp_capacity: int = 64
+
+    def __post_init__(self) -> None:
+        if not self.cameras or len(set(self.cameras)) != len(self.cameras):
+            raise ConfigError(f"cameras must be unique and non-empty, got {list(self.cameras)}")
+        if not 1 <= self.query_frames <= self.tracker.ring_capacity:
+            raise ConfigError(
+                f"query_frames is {self.query_frames}; it must be in 1..ring_capacity "
+                f"({self.tracker.ring_capacity})"
+            )
+        if self.max_query_chars < 1 or self.stamp_capacity < 1:
+            raise ConfigError("max_query_chars and stamp_capacity must be positive")
+
+
+@dataclass
+class _KnownObject:
+    camera: str
+    local_id: int | None  # the tracker's id; None when the object is not tracked
+    label: str
+
+
+class _Camera:
+    """One camera's tracker, its latest frame and the stamps of its recent frames."""
+
+    def __init__(self, name: str, tracker: StreamingTracker, stamp_capacity: int) -> None:
+        self.name = name
+        self.tracker = tracker
+        self.stamps: OrderedDict[int, int] = OrderedDict()  # stamp_ns -> frame index
+        self.stamp_capacity = stamp_capacity
+        self.latest: tuple[int, np.ndarray] | None = None  # (stamp_ns, rgb)
+
+    def remember(self, stamp_ns: int, frame_index: int, rgb: np.ndarray) -> None:
+        self.stamps[stamp_ns] = frame_index
+        while len(self.stamps) > self.stamp_capacity:
+            self.stamps.popitem(last=False)
+        self.latest = (stamp_ns, rgb)
+
+    def frame_at(self, stamp_ns: int | None) -> int | None:
+        """Ring frame index for a stamp (None: the latest frame)."""
+        if stamp_ns is None:
+            return None
+        index = self.stamps.get(stamp_ns)
+        if index is None or index not in self.tracker.ring.indices():
+            raise BadInputError(
+                f"no recent frame of camera {self.name!r} has stamp {stamp_ns} ns; use a stamp "
+                "of one of the last frames, or zero for the latest"
+            )
+        return index
+
+    def stamp_of(self, frame_index: int) -> int:
+        for stamp, index in self.stamps.items():
+            if index == frame_index:
+                return stamp
+        return 0
+
+    def recent_frames(self, count: int) -> list[RingFrame]:
+        """The last ``count`` ring frames that share the latest frame's size."""
+        frames = self.tracker.ring.frames()
+        if not frames or self.latest is None:
+            raise NotReadyError(f"no frame from camera {self.name!r} has arrived yet")
+        shape = self.latest[1].shape
+        same = [f for f in frames if f.image.shape == shape]
+        return same[-count:]
+
+
+class LivePerception:
+    """Camera frames in; tracked objects, answers and new objects out.
+
+    Args:
+        predictor: the UniPixel predictor; its SAM 2.1 model also runs every tracker.
+        config: cameras and capacities.
+    """
+
+    def __init__(self, *, predictor: UniPixelPredictor, config: PerceptionConfig) -> None:
+        self.predictor = predictor
+        self.config = config
+        self._cameras = {
+            name: _Camera(
+                name,
+                StreamingTracker(model=predictor.model.sam2, config=config.tracker),
+                config.stamp_capacity,
+            )
+            for name in config.cameras
+        }
+        self._objects: dict[int, _KnownObject] = {}
+        self._ids = itertools.count(1)
+
+    # ------------------------------------------------------------------ frames
+
+    def push_frame(self, camera: str, rgb: np.ndarray, stamp_ns: int) -> FrameOutput:
+        """Track every object of ``camera`` onto a new frame.
+
+        Args:
+            camera: a configured camera name.
+            rgb (`np.ndarray` of shape `(H, W, 3)`, uint8).
+            stamp_ns: the frame's stamp, kept so prompts can name the frame.
+        """
+        cam = self._camera(camera)
+        result = cam.tracker.push_frame(rgb)
+        cam.remember(stamp_ns, result.frame_index, rgb)
+        return FrameOutput(
+            camera=camera,
+            frame_index=result.frame_index,
+            stamp_ns=stamp_ns,
+            objects=self._views(cam, result, rgb.shape[:2]),
+        )
+
+    # ------------------------------------------------------------------ requests
+
+    def query(
+        self,
+        text: str,
+        *,
+        cameras: Sequence[str] = (),
+        num_frames: int = 0,
+        track: bool = True,
+        on_text: Callable[[str], bool] | None = None,
+    ) -> QueryOutput:
+        """Answer ``text`` over recent frames and name the objects it refers to.
+
+        One camera: the last ``num_frames`` ring frames (0: ``query_frames``) as a video.
+        Several cameras: the latest frame of each as one multi-image query (PRIMA); each
+        object is reported on every camera where its mask is not empty.
+
+        Raises:
+            BadInputError: empty, oversized or unsafe text; unknown camera; bad frame count.
+            NotReadyError: a camera has no frame yet.
+            CancelledError: ``on_text`` returned False.
+        """
+        self._check_text(text)
+        names = tuple(cameras) or (self.config.cameras[0],)
+        cams = [self._camera(name) for name in names]
+        count = num_frames or self.config.query_frames
+        capacity = self.config.tracker.ring_capacity
+        if not 1 <= count <= capacity:
+            raise BadInputError(f"num_frames is {num_frames}; use 0 (default) or 1..{capacity}")
+        tokens = _TokenCounter(on_text)
+        started = time.perf_counter()
+        if len(cams) == 1:
+            frames = cams[0].recent_frames(count)
+            answer = self.predictor.segment(
+                np.stack([f.image for f in frames]), text, on_text=tokens
+            )
+            model_ms = _ms_since(started)
+            last = frames[-1]
+            placements = [
+                (cams[0], last.frame_index, track_.masks[-1], float(track_.object_scores[-1]))
+                for track_ in answer.tracks
+            ]
+            stamp = cams[0].stamp_of(last.frame_index)
+            used = len(frames)
+        else:
+            latest = [(cam, cam.recent_frames(1)[-1]) for cam in cams]
+            answer = self.predictor.multi_image([f.image for _, f in latest], text, on_text=tokens)
+            model_ms = _ms_since(started)
+            placements = [
+                (cam, frame.frame_index, track_.masks[i], float(track_.object_scores[i]))
+                for track_ in answer.tracks
+                for i, (cam, frame) in enumerate(latest)
+                if _present(track_, i)
+            ]
+            stamp = cams[0].stamp_of(latest[0][1].frame_index)
+            used = len(latest)
+        started = time.perf_counter()
+        label = text.strip()
+        objects = tuple(
+            self._place(cam, frame_index, mask, score, label=label, track=track)
+            for cam, frame_index, mask, score in placements
+        )
+        return QueryOutput(
+            text=answer.text,
+            objects=objects,
+            referenced_ids=(),
+            cameras=names,
+            stamp_ns=stamp,
+            num_frames=used,
+            tokens_generated=tokens.count,
+            model_ms=model_ms,
+            tracking_ms=_ms_since(started),
+        )
+
+    def add_objects(
+        self, prompts: Sequence[ObjectPromptSpec], *, camera: str = "", stamp_ns: int | None = None
+    ) -> tuple[ObjectView, ...]:
+        """Start tracking one object per prompt, prompted on a recent frame.
+
+        Args:
+            prompts: one per object, in frame pixels.
+            camera: camera name ("" is the default camera when it is configured so).
+            stamp_ns: the prompted frame's stamp; None for the latest frame.
+
+        Returns:
+            The new objects, with their masks on the prompted frame.
+        """
+        if not prompts:
+            raise BadInputError("add_objects needs at least one object prompt")
+        cam = self._camera(camera or self.config.cameras[0])
+        if cam.latest is None:
+            raise NotReadyError(f"no frame from camera {cam.name!r} has arrived yet")
+        frame_index = cam.frame_at(stamp_ns)
+        index = cam.tracker.latest_frame_index if frame_index is None else frame_index
+        image = cam.latest[1] if frame_index is None else cam.tracker.ring.get(frame_index).image
+        height, width = image.shape[:2]
+        for prompt in prompts:
+            prompt.check_inside(width, height)
+        size = self.predictor.model.sam2.image_size
+        cam.tracker.bank.check_room(len(prompts))
+        views = []
+        for prompt in prompts:
+            result = cam.tracker.add_objects(
+                _sam_prompt(prompt, height=height, width=width, image_size=size),
+                frame_index=index,
+            )
+            views.append(self._register(cam, result, (height, width), label=prompt.label))
+        return tuple(views)
+
+    def remove_objects(self, object_ids: Sequence[int]) -> tuple[int, ...]:
+        """Forget objects; unknown ids fail the whole request and nothing is removed."""
+        unknown = sorted(set(object_ids) - set(self._objects))
+        if unknown:
+            raise BadInputError(f"unknown object ids {unknown}; known: {sorted(self._objects)}")
+        for object_id in object_ids:
+            known = self._objects.pop(object_id)
+            if known.local_id is not None:
+                self._cameras[known.camera].tracker.remove_object(known.local_id)
+        return tuple(object_ids)
+
+    def reset(self) -> None:
+        """Forget every object and frame of every camera; ids keep counting up."""
+        for cam in self._cameras.values():
+            cam.tracker.reset()
+            cam.stamps.clear()
+            cam.latest = None
+        self._objects.clear()
+
+    def describe(
+        self,
+        question: str,
+        *,
+        camera: str = "",
+        prompt: ObjectPromptSpec | None = None,
+        object_id: int | None = None,
+        stamp_ns: int | None = None,
+        on_text: Callable[[str], bool] | None = None,
+    ) -> QueryOutput:
+        """Answer a question about one object, called ``[0]`` in the question.
+
+        With ``prompt`` the object is given by a point or box (a ``<|ref|>`` prompt on the
+        frame at ``stamp_ns``); with ``object_id`` it is a tracked object, and its tracked
+        masks over the ring become ``<|mem|>`` memory. An empty question asks for a short
+        description.
+        """
+        question = question.strip() or DEFAULT_DESCRIBE_QUESTION
+        self._check_text(question)
+        if (prompt is None) == (object_id is None):
+            raise BadInputError("describe needs exactly one of a prompt and an object id")
+        if "[0]" not in question:
+            question = f"About [0]: {question}"
+        tokens = _TokenCounter(on_text)
+        started = time.perf_counter()
+        if prompt is not None:
+            cam = self._camera(camera or self.config.cameras[0])
+            frames = cam.recent_frames(self.config.query_frames)
+            wanted = cam.frame_at(stamp_ns)
+            position = len(frames) - 1
+            if wanted is not None:
+                position = [f.frame_index for f in frames].index(wanted)
+            height, width = frames[position].image.shape[:2]
+            prompt.check_inside(width, height)
+            visual = _visual_prompt(prompt, position)
+            answer = self.predictor.describe(
+                np.stack([f.image for f in frames]),
+                question.replace("[0]", "[0] <|ref|>", 1),
+                [visual],
+                on_text=tokens,
+            )
+            text, described = answer.text, ()
+        else:
+            known = self._objects.get(int(object_id))  # type: ignore[arg-type]
+            if known is None or known.local_id is None:
+                raise BadInputError(
+                    f"object {object_id} is not tracked; tracked: {self.tracked_ids()}"
+                )
+            cam = self._cameras[known.camera]
+            ring = cam.tracker.ring_masks((known.local_id,))
+            frames = cam.recent_frames(len(ring.frame_indices))
+            keep = [ring.frame_indices.index(f.frame_index) for f in frames]
+            masks = ring.masks[0, keep].numpy()
+            memory = self.predictor.answer_with_memory(
+                np.stack([f.image for f in frames]), question, {0: masks}, on_text=tokens
+            )
+            text, described = memory.text, (int(object_id),)  # type: ignore[arg-type]
+        return QueryOutput(
+            text=text,
+            objects=(),
+            referenced_ids=described,
+            cameras=(cam.name,),
+            stamp_ns=cam.stamp_of(frames[-1].frame_index),
+            num_frames=len(frames),
+            tokens_generated=tokens.count,
+            model_ms=_ms_since(started),
+            tracking_ms=0.0,
+        )
+
+    # ------------------------------------------------------------------ state
+
+    def tracked_ids(self) -> list[int]:
+        """Ids of the objects being tracked, in channel order."""
+        return sorted(i for i, o in self._objects.items() if o.local_id is not None)
+
+    def latest_frame(self, camera: str) -> tuple[int, np.ndarray] | None:
+        """(stamp_ns, rgb) of the camera's latest frame, or None before the first."""
+        return self._camera(camera).latest
+
+    # ------------------------------------------------------------------ internals
+
+    def _camera(self, name: str) -> _Camera:
+        cam = self._cameras.get(name)
+        if cam is None:
+            raise BadInputError(f"unknown camera {name!r}; configured: {list(self._cameras)}")
+        return cam
+
+    def _check_text(self, text: str) -> None:
+        if not text.strip():
+            raise BadInputError("the query text is empty")
+        if len(text) > self.config.max_query_chars:
+            raise BadInputError(
+                f"the query has {len(text)} characters; the limit is {self.config.max_query_chars}"
+            )
+        found = [token for token in FORBIDDEN_QUERY_TOKENS if token in text]
+        if found:
+            raise BadInputError(f"the query contains reserved tokens {found}")
+
+    def _place(
+        self,
+        cam: _Camera,
+        frame_index: int,
+        mask: np.ndarray,
+        score: float,
+        *,
+        label: str,
+        track: bool,
+    ) -> ObjectView:
+        """Register an object a query named; with ``track`` the tracker follows its mask."""
+        if track and mask.any():
+            result = cam.tracker.add_objects(
+                MaskPrompt(masks=torch.from_numpy(mask[None].copy())), frame_index=frame_index
+            )
+            return self._register(cam, result, mask.shape, label=label)
+        object_id = next(self._ids)
+        self._objects[object_id] = _KnownObject(camera=cam.name, local_id=None, label=label)
+        state = ObjectState.TRACKED if score > 0 else ObjectState.LOST
+        return ObjectView(
+            object_id=object_id,
+            label=label,
+            camera=cam.name,
+            score=score,
+            state=state,
+            mask=mask,
+            tracked=False,
+        )
+
+    def _register(
+        self, cam: _Camera, result: FrameResult, size: tuple[int, int], *, label: str
+    ) -> ObjectView:
+        local_id = result.object_ids[-1]
+        object_id = next(self._ids)
+        self._objects[object_id] = _KnownObject(camera=cam.name, local_id=local_id, label=label)
+        mask = result.masks(size)[-1].numpy()
+        return ObjectView(
+            object_id=object_id,
+            label=label,
+            camera=cam.name,
+            score=float(result.object_score_logits[-1]),
+            state=result.states[-1],
+            mask=mask,
+        )
+
+    def _views(
+        self, cam: _Camera, result: FrameResult, size: tuple[int, int]
+    ) -> tuple[ObjectView, ...]:
+        by_local = {
+            o.local_id: (object_id, o)
+            for object_id, o in self._objects.items()
+            if o.camera == cam.name and o.local_id is not None
+        }
+        masks = result.masks(size).numpy() if result.object_ids else None
+        views = []
+        for row, local_id in enumerate(result.object_ids):
+            object_id, known = by_local[local_id]
+            views.append(
+                ObjectView(
+                    object_id=object_id,
+                    label=known.label,
+                    camera=cam.name,
+                    score=float(result.object_score_logits[row]),
+                    state=result.states[row],
+                    mask=masks[row],  # type: ignore[index]
+                )
+            )
+        return tuple(sorted(views, key=lambda v: v.object_id))
+
+
+class _TokenCounter:
+    """Forwards streamed text to the caller's observer and counts the tokens."""
+
+    def __init__(self, observer: Callable[[str], bool] | None) -> None:
+        self._observer = observer
+        self.count = 0
+
+    def __call__(self, text: str) -> bool:
+        self.count += 1
+        return True if self._observer is None else self._observer(text)
+
+
+def _present(track: ObjectTrack, index: int) -> bool:
+    return bool(track.masks[index].any())
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
+
+
+def _visual_prompt(prompt: ObjectPromptSpec, frame_index: int) -> VisualPrompt:
+    if prompt.box is not None:
+        return VisualPrompt(frame_index=frame_index, box=prompt.box)
+    labelled = zip(prompt.points, prompt.point_labels, strict=True)
+    foreground = [point for point, label in labelled if label == 1]
+    return VisualPrompt(frame_index=frame_index, point=foreground[0])
+
+
+def _sam_prompt(prompt: ObjectPromptSpec, *, height: int, width: int, image_size: int) -> SamPrompt:
+    def scaled(xy: list[tuple[float, float]]) -> torch.Tensor:
+        return to_model_coordinates(
+            torch.tensor(xy, dtype=torch.float32),
+            frame_height=height,
+            frame_width=width,
+            image_size=image_size,
+        )
+
+    if prompt.box is not None:
+        corners = scaled([prompt.box[:2], prompt.box[2:]])
+        return BoxPrompt(boxes=corners.reshape(1, 4))
+    return PointPrompt(
+        coords=scaled(list(prompt.points))[None],
+        labels=torch.tensor([list(prompt.point_labels)], dtype=torch.int32),
+    )
