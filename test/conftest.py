@@ -49,13 +49,13 @@ def _untied_model(tokenizer: QwenTokenizer) -> UniPixelModel:
     return model
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def small_settings() -> PredictorSettings:
     video = QwenVideoSpec(sample_frames=4, min_pixels=56 * 56, pixels_per_frame_budget=56 * 56)
     return PredictorSettings(video=video, max_new_tokens=12)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def steered_predictor(
     _untied_model: UniPixelModel, tokenizer: QwenTokenizer, small_settings: PredictorSettings
 ) -> Callable[[str], UniPixelPredictor]:

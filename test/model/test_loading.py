@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,42 +12,14 @@ from unipixel_ros.errors import CheckpointError
 from unipixel_ros.model import (
     UniPixelModel,
     build_unipixel,
+    legacy_state_dict,
     load_unipixel,
     merge_lora,
     resolve_checkpoint,
+    save_unipixel,
     tiny_config,
-    to_legacy_key,
 )
 from unipixel_ros.sam import package_key
-
-
-def _legacy_state_dict(model: UniPixelModel) -> dict[str, torch.Tensor]:
-    state = {
-        to_legacy_key(k): v.detach().clone().contiguous() for k, v in model.state_dict().items()
-    }
-    if model.config.tie_word_embeddings:
-        del state["lm_head.weight"]
-    return state
-
-
-def _write_full_checkpoint(
-    directory: Path, model: UniPixelModel, tokenizer, *, shards: int = 1
-) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "config.json").write_text(json.dumps(model.config.to_dict()))
-    tokenizer.save(directory / "tokenizer.json")
-    state = _legacy_state_dict(model)
-    if shards == 1:
-        save_file(state, str(directory / "model.safetensors"))
-        return
-    keys = sorted(state)
-    weight_map = {}
-    for index in range(shards):
-        name = f"model-{index + 1:05d}-of-{shards:05d}.safetensors"
-        part = {k: state[k] for k in keys[index::shards]}
-        save_file(part, str(directory / name))
-        weight_map.update(dict.fromkeys(part, name))
-    (directory / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +40,7 @@ def _assert_same_weights(loaded: UniPixelModel, original: UniPixelModel) -> None
 def test_full_checkpoint_in_legacy_layout_loads_strictly_and_ties_lm_head(
     tmp_path, tiny_model, tokenizer, shards
 ):
-    _write_full_checkpoint(tmp_path / "ckpt", tiny_model, tokenizer, shards=shards)
+    save_unipixel(tiny_model, tokenizer, tmp_path / "ckpt", shards=shards)
     loaded = load_unipixel(tmp_path / "ckpt", device="cpu")
     assert loaded.model.lm_head.weight.dtype == torch.float32
     assert loaded.model.lm_head.weight is loaded.model.model.language_model.embed_tokens.weight
@@ -80,7 +51,7 @@ def test_full_checkpoint_in_legacy_layout_loads_strictly_and_ties_lm_head(
 
 
 def test_bfloat16_load_keeps_sam2_and_rotary_tables_in_float32(tmp_path, tiny_model, tokenizer):
-    _write_full_checkpoint(tmp_path / "ckpt", tiny_model, tokenizer)
+    save_unipixel(tiny_model, tokenizer, tmp_path / "ckpt")
     model = load_unipixel(tmp_path / "ckpt", device="cpu", dtype=torch.bfloat16).model
     assert model.lm_head.weight.dtype == torch.bfloat16
     assert model.msk_proj[0].weight.dtype == torch.bfloat16
@@ -90,8 +61,8 @@ def test_bfloat16_load_keeps_sam2_and_rotary_tables_in_float32(tmp_path, tiny_mo
 
 def test_bfloat16_file_loads_as_float32_on_cpu(tmp_path, tiny_model, tokenizer):
     directory = tmp_path / "ckpt"
-    _write_full_checkpoint(directory, tiny_model, tokenizer)
-    state = {k: v.to(torch.bfloat16) for k, v in _legacy_state_dict(tiny_model).items()}
+    save_unipixel(tiny_model, tokenizer, directory)
+    state = {k: v.to(torch.bfloat16) for k, v in legacy_state_dict(tiny_model).items()}
     save_file(state, str(directory / "model.safetensors"))
     model = load_unipixel(directory, device="cpu").model
     assert {p.dtype for p in model.parameters()} == {torch.float32}
@@ -100,8 +71,8 @@ def test_bfloat16_file_loads_as_float32_on_cpu(tmp_path, tiny_model, tokenizer):
 
 def test_missing_and_unexpected_keys_are_listed(tmp_path, tiny_model, tokenizer):
     directory = tmp_path / "ckpt"
-    _write_full_checkpoint(directory, tiny_model, tokenizer)
-    state = _legacy_state_dict(tiny_model)
+    save_unipixel(tiny_model, tokenizer, directory)
+    state = legacy_state_dict(tiny_model)
     del state["seg_head.1.weight"]
     state["seg_head.9.weight"] = torch.zeros(1)
     save_file(state, str(directory / "model.safetensors"))
@@ -114,7 +85,7 @@ def test_missing_and_unexpected_keys_are_listed(tmp_path, tiny_model, tokenizer)
 
 def test_pickle_weights_are_not_read(tmp_path, tiny_model, tokenizer):
     directory = tmp_path / "ckpt"
-    _write_full_checkpoint(directory, tiny_model, tokenizer)
+    save_unipixel(tiny_model, tokenizer, directory)
     (directory / "model.safetensors").rename(directory / "pytorch_model.bin")
     with pytest.raises(CheckpointError, match="only safetensors"):
         load_unipixel(directory, device="cpu")
@@ -156,7 +127,7 @@ def test_lora_merge_adds_the_scaled_low_rank_product():
 def test_base_model_plus_adapter_partial_state_and_sam2_pt_load_strictly(
     tmp_path, tiny_model, tokenizer
 ):
-    legacy = _legacy_state_dict(tiny_model)
+    legacy = legacy_state_dict(tiny_model)
     base_dir = tmp_path / "base"
     base_dir.mkdir()
     qwen = {k: v for k, v in legacy.items() if k.startswith(("model.", "visual.", "lm_head"))}

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from action_msgs.msg import GoalStatus
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 from unipixel_ros_interfaces.action import Ask
 from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects, ResetMemory
@@ -33,7 +33,7 @@ def running(
     node = NodeProcess(
         params_file=CONFIG,
         parameters={"diagnostics_period_s": 0.2},
-        remappings={"image": "/test_camera/image_raw"},
+        remappings={"image": "/test_camera/image_raw", "camera_info": "/test_camera/camera_info"},
         log_path=log,
     )
     client = UnipixelClient()
@@ -50,18 +50,23 @@ def running(
 
 
 def _publish_until(client: UnipixelClient, msg: Image, condition, *, timeout_s: float = 30.0):
-    """Publish ``msg`` repeatedly until the node's status meets ``condition``; return it."""
+    """Publish ``msg`` with a matching camera_info until the node's status meets ``condition``."""
     qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.BEST_EFFORT)
-    publisher = client.node.create_publisher(Image, "/test_camera/image_raw", qos)
+    images = client.node.create_publisher(Image, "/test_camera/image_raw", qos)
+    infos = client.node.create_publisher(CameraInfo, "/test_camera/camera_info", qos)
+    info = CameraInfo(header=msg.header, width=msg.width, height=msg.height)
+    info.k = [50.0, 0.0, 32.0, 0.0, 50.0, 24.0, 0.0, 0.0, 1.0]
     deadline = time.monotonic() + timeout_s
     status: dict[str, str] = {}
     while time.monotonic() < deadline:
-        publisher.publish(msg)
+        images.publish(msg)
+        infos.publish(info)
         status = client.status()
         if status and condition(status):
             break
         time.sleep(0.05)
-    client.node.destroy_publisher(publisher)
+    client.node.destroy_publisher(images)
+    client.node.destroy_publisher(infos)
     return status
 
 
@@ -78,6 +83,7 @@ def test_node_receives_images_published_by_another_process(running) -> None:
 def test_malformed_image_is_counted_and_the_node_keeps_running(running) -> None:
     _node, client = running
     bad = Image(height=4, width=4, encoding="rgb8", step=12, data=b"\x00" * 7)
+    bad.header.frame_id = "camera_optical"
     before = int(client.wait_for_status(lambda s: True, timeout_s=10)["frames_rejected"])
     status = _publish_until(client, bad, lambda s: int(s["frames_rejected"]) > before)
     assert int(status["frames_rejected"]) > before, status
@@ -118,4 +124,4 @@ def test_invalid_parameter_stops_the_node_with_a_clear_message(tmp_path: Path) -
     code = node.process.wait(timeout=60)
     node.stop()
     assert code == 2
-    assert "qos_reliability is 'sometimes'; use 'best_effort' or 'reliable'" in log.read_text()
+    assert "qos_reliability is 'sometimes'; use one of ['best_effort', 'reliable']" in log.read_text()

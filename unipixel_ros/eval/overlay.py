@@ -60,15 +60,24 @@ def label_image(masks: Mapping[int, np.ndarray], shape: tuple[int, int]) -> np.n
 
 
 def overlay_instances(
-    rgb: np.ndarray, labels: np.ndarray, *, alpha: float = 0.5, draw_ids: bool = True
+    rgb: np.ndarray,
+    labels: np.ndarray,
+    *,
+    alpha: float = 0.5,
+    draw_ids: bool = True,
+    names: Mapping[int, str] | None = None,
+    caption: str = "",
 ) -> np.ndarray:
-    """Blend a colour per object over an image and tag each object with its id.
+    """Blend a colour per object over an image, tag each object with its id (and name), and
+    write a caption (e.g. the last answer) in a band along the top.
 
     Args:
         rgb: `np.ndarray` of shape `(height, width, 3)`, uint8.
         labels: `np.ndarray` of shape `(height, width)`, integer ids, 0 = nothing.
         alpha: Opacity of the colours, in [0, 1].
         draw_ids: Write each id at a pixel deep inside its object.
+        names: Object id -> name written after the id ("3: red cup").
+        caption: Text for the top band; empty draws no band.
 
     Returns:
         `np.ndarray` of shape `(height, width, 3)`, uint8.
@@ -86,13 +95,21 @@ def overlay_instances(
         mask = labels == object_id
         out[mask] = (1.0 - alpha) * out[mask] + alpha * np.asarray(instance_colour(object_id))
     image = Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
     if draw_ids:
-        draw = ImageDraw.Draw(image)
         for object_id, (u, v) in interior_points(labels).items():
-            text = str(object_id)
+            name = (names or {}).get(object_id, "")
+            text = f"{object_id}: {name[:24]}" if name else str(object_id)
             left, top, right, bottom = draw.textbbox((u, v), text, anchor="mm")
             draw.rectangle((left - 2, top - 1, right + 2, bottom + 1), fill=(0, 0, 0))
             draw.text((u, v), text, fill=(255, 255, 255), anchor="mm")
+    if caption:
+        line = " ".join(caption.split())
+        limit = max(8, image.width // 6)
+        line = line if len(line) <= limit else line[: limit - 3] + "..."
+        _, top, _, bottom = draw.textbbox((4, 2), line)
+        draw.rectangle((0, 0, image.width, bottom + 3), fill=(0, 0, 0))
+        draw.text((4, 2), line, fill=(255, 255, 255))
     return np.asarray(image)
 
 

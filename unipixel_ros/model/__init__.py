@@ -39,6 +39,7 @@ from unipixel_ros.model.qwen_preprocessing import (
     sample_frame_indices,
     smart_resize,
 )
+from unipixel_ros.model.saving import legacy_state_dict, save_unipixel
 from unipixel_ros.model.seg_head import SegHead
 from unipixel_ros.model.temporal_encoding import TemporalPositionEncoding
 from unipixel_ros.model.tokenizer import (
@@ -87,6 +88,7 @@ __all__ = [
     "default_dtype",
     "generate_greedy",
     "layout_object_memory",
+    "legacy_state_dict",
     "load_unipixel",
     "memory_prefix",
     "merge_lora",
@@ -98,6 +100,7 @@ __all__ = [
     "resolve_checkpoint",
     "sam2_config_for",
     "sample_frame_indices",
+    "save_unipixel",
     "smart_resize",
     "tiny_config",
     "to_legacy_key",

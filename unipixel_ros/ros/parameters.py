@@ -1,16 +1,19 @@
 """The node's ROS parameters: declared once with descriptions, read into a frozen dataclass.
 
-Defaults live here only; config/unipixel.yaml repeats them for users to edit.
+Defaults live here only; config/unipixel.yaml repeats them for users to edit (a test checks
+that the two agree).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any
 
 from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.exceptions import ParameterException
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import (
     DurabilityPolicy,
     HistoryPolicy,
@@ -21,7 +24,16 @@ from rclpy.qos import (
 
 from unipixel_ros.errors import ConfigError
 
-__all__ = ["ImageTransport", "NodeParameters", "declare_and_read", "image_qos"]
+__all__ = [
+    "TINY_RANDOM_MODEL",
+    "ImageTransport",
+    "NodeParameters",
+    "declare_and_read",
+    "image_qos",
+]
+
+TINY_RANDOM_MODEL = "tiny-random"
+"""`model_path` value that builds a tiny model with RANDOM weights (tests and dry runs)."""
 
 
 class ImageTransport(str, Enum):
@@ -38,54 +50,119 @@ class NodeParameters:
     Args:
         image_topic: colour image topic (remap it, e.g. `image:=/camera/color/image_raw`).
         camera_info_topic: camera_info matching the colour image.
+        depth_topic: depth image aligned to the colour image (16UC1 mm or 32FC1 m).
+        use_depth: subscribe to `depth_topic` and publish 3-D centroids and markers.
+        cameras: camera names for multi-camera use; empty for one camera on the topics above.
+            Camera `NAME` uses `NAME/image`, `NAME/camera_info` and `NAME/depth`.
         image_transport: `raw` or `compressed` (then `<image_topic>/compressed` is used).
         qos_reliability: `best_effort` (sensor-data QoS, the default) or `reliable`.
         qos_depth: subscription queue depth; only the latest frame is processed anyway.
-        model_path: UniPixel checkpoint directory or hub id; empty means no model is loaded.
+        sync_slop_s: largest stamp difference between an image and its camera_info / depth.
+        sync_queue_size: messages kept per stream while matching stamps.
+        clicked_point_topic: RViz2 "Publish Point" topic (geometry_msgs/PointStamped).
+        model_path: UniPixel checkpoint directory or hub id; empty means no model is loaded;
+            `tiny-random` builds a tiny model with random weights (tests, dry runs).
+        device: `auto` (CUDA when available), `cpu` or `cuda`.
         backend: `eager`, `compile` or `tensorrt`.
+        max_objects: most objects tracked per camera.
+        ring_capacity: recent frames kept per camera (the video context of queries).
+        ring_stride: keep every n-th frame in that buffer.
+        query_frames: frames a query uses when it does not say.
         max_query_chars: longest accepted query text.
+        max_pending_requests: requests that may wait for the model; more are answered "busy".
+        request_timeout_s: how long a service waits for its answer.
+        overlay_alpha: opacity of the mask colours in the overlay image.
         diagnostics_period_s: period of the /diagnostics status.
     """
 
     image_topic: str = "image"
     camera_info_topic: str = "camera_info"
+    depth_topic: str = "depth"
+    use_depth: bool = False
+    cameras: tuple[str, ...] = field(default_factory=tuple)
     image_transport: str = ImageTransport.RAW.value
     qos_reliability: str = "best_effort"
     qos_depth: int = 1
+    sync_slop_s: float = 0.05
+    sync_queue_size: int = 10
+    clicked_point_topic: str = "/clicked_point"
     model_path: str = ""
+    device: str = "auto"
     backend: str = "eager"
+    max_objects: int = 16
+    ring_capacity: int = 16
+    ring_stride: int = 1
+    query_frames: int = 8
     max_query_chars: int = 2000
+    max_pending_requests: int = 4
+    request_timeout_s: float = 120.0
+    overlay_alpha: float = 0.5
     diagnostics_period_s: float = 1.0
 
     def __post_init__(self) -> None:
-        transports = [t.value for t in ImageTransport]
-        if self.image_transport not in transports:
+        choices = {
+            "image_transport": [t.value for t in ImageTransport],
+            "qos_reliability": ["best_effort", "reliable"],
+            "device": ["auto", "cpu", "cuda"],
+            "backend": ["eager", "compile", "tensorrt"],
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} is {getattr(self, name)!r}; use one of {allowed}")
+        positive = (
+            "qos_depth",
+            "sync_queue_size",
+            "max_objects",
+            "ring_capacity",
+            "ring_stride",
+            "query_frames",
+            "max_query_chars",
+            "max_pending_requests",
+        )
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} is {getattr(self, name)}; it must be at least 1")
+        for name in ("sync_slop_s", "request_timeout_s", "diagnostics_period_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} is {getattr(self, name)}; it must be > 0")
+        if self.query_frames > self.ring_capacity:
             raise ConfigError(
-                f"image_transport is {self.image_transport!r}; use one of {transports}"
+                f"query_frames ({self.query_frames}) exceeds ring_capacity ({self.ring_capacity})"
             )
-        if self.qos_reliability not in ("best_effort", "reliable"):
-            raise ConfigError(
-                f"qos_reliability is {self.qos_reliability!r}; use 'best_effort' or 'reliable'"
-            )
-        if self.qos_depth < 1:
-            raise ConfigError(f"qos_depth is {self.qos_depth}; it must be at least 1")
-        if self.backend not in ("eager", "compile", "tensorrt"):
-            raise ConfigError(f"backend is {self.backend!r}; use 'eager', 'compile' or 'tensorrt'")
-        if self.max_query_chars < 1:
-            raise ConfigError(f"max_query_chars is {self.max_query_chars}; it must be positive")
-        if self.diagnostics_period_s <= 0:
-            raise ConfigError(f"diagnostics_period_s is {self.diagnostics_period_s}; must be > 0")
+        if not 0.0 <= self.overlay_alpha <= 1.0:
+            raise ConfigError(f"overlay_alpha is {self.overlay_alpha}; it must be in [0, 1]")
+        if len(set(self.cameras)) != len(self.cameras) or any(not c for c in self.cameras):
+            raise ConfigError(f"cameras must be unique, non-empty names: {list(self.cameras)}")
+
+    @property
+    def camera_names(self) -> tuple[str, ...]:
+        """The cameras the node serves; "" is the single camera on the plain topic names."""
+        return self.cameras or ("",)
 
 
 _DESCRIPTIONS = {
     "image_topic": "Colour image topic (sensor_msgs/Image); remap rather than edit.",
     "camera_info_topic": "sensor_msgs/CameraInfo matching the colour image.",
+    "depth_topic": "Depth aligned to the colour image: 16UC1 (mm) or 32FC1 (m).",
+    "use_depth": "Subscribe to depth_topic; publish 3-D centroids and markers.",
+    "cameras": "Camera names for multi-camera use (NAME/image, NAME/camera_info, NAME/depth).",
     "image_transport": "raw: sensor_msgs/Image; compressed: <image_topic>/compressed.",
     "qos_reliability": "best_effort (sensor-data QoS) or reliable, for image subscriptions.",
     "qos_depth": "Subscription queue depth; only the latest frame is processed.",
-    "model_path": "UniPixel checkpoint directory or hub id; empty: no model is loaded.",
+    "sync_slop_s": "Largest stamp difference between an image and its camera_info/depth, s.",
+    "sync_queue_size": "Messages kept per stream while matching stamps.",
+    "clicked_point_topic": "RViz2 Publish Point topic (geometry_msgs/PointStamped).",
+    "model_path": "UniPixel checkpoint directory or hub id; empty: none; tiny-random: RANDOM.",
+    "device": "auto (CUDA when available), cpu or cuda.",
     "backend": "Inference backend: eager, compile or tensorrt (falls back when unavailable).",
+    "max_objects": "Most objects tracked per camera.",
+    "ring_capacity": "Recent frames kept per camera: the video context of a query.",
+    "ring_stride": "Keep every n-th frame in the recent-frame buffer.",
+    "query_frames": "Frames a query uses when it does not say.",
     "max_query_chars": "Longest query text accepted, in characters.",
+    "max_pending_requests": "Requests that may wait for the model; more are answered busy.",
+    "request_timeout_s": "How long a service call waits for its answer, seconds.",
+    "overlay_alpha": "Opacity of mask colours in the overlay image, 0..1.",
     "diagnostics_period_s": "Period of the status published on /diagnostics, seconds.",
 }
 
@@ -97,10 +174,18 @@ def declare_and_read(node: Node) -> NodeParameters:
         ConfigError: a value is outside its documented range.
     """
     values: dict[str, Any] = {}
-    for field in fields(NodeParameters):
-        descriptor = ParameterDescriptor(description=_DESCRIPTIONS[field.name], read_only=True)
-        node.declare_parameter(field.name, field.default, descriptor)
-        values[field.name] = node.get_parameter(field.name).value
+    defaults = NodeParameters()
+    for item in fields(NodeParameters):
+        descriptor = ParameterDescriptor(description=_DESCRIPTIONS[item.name], read_only=True)
+        # An empty list has no type of its own: `cameras` is declared by type.
+        default = (
+            Parameter.Type.STRING_ARRAY if item.name == "cameras" else getattr(defaults, item.name)
+        )
+        try:
+            values[item.name] = node.declare_parameter(item.name, default, descriptor).value
+        except ParameterException as err:
+            raise ConfigError(f"parameter {item.name}: {err}") from err
+    values["cameras"] = tuple(values["cameras"] or ())
     return NodeParameters(**values)
 
 
