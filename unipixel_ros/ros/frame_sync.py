@@ -1,10 +1,11 @@
 """Pair each camera image with its camera_info and, optionally, its aligned depth image.
 
 message_filters' ApproximateTimeSynchronizer does it on a full ROS install. The pip-only install
-lacks message_filters, so a small fallback pairs each image with the nearest-stamped message of
-every other stream within ``slop_s``, keeping ``queue_size`` messages per stream. The fallback is
-simpler than the ApproximateTime policy (it never waits for a better match), and it says so in
-the node's start-up log line.
+lacks message_filters, so a small fallback pairs an image with the nearest-stamped message of
+every other stream within ``slop_s``, once every other stream has delivered a message at or after
+the image's stamp (so no better partner can still arrive, for streams that arrive in stamp
+order). It keeps ``queue_size`` messages per stream. It is simpler than the ApproximateTime
+policy (no inter-message bounds), and the node's start-up log line names which one runs.
 """
 
 from __future__ import annotations
@@ -90,14 +91,16 @@ class FrameSynchronizer:
             self._callback(*matched)
 
     def _match(self) -> list[Any] | None:
-        """Take the newest image that has a partner in every stream; drop what it supersedes."""
+        """Take the newest settled image with a partner in every stream; drop older images."""
         images = self._queues[0]
         for image in reversed(images):
             stamp = stamp_seconds(image)
             partners = []
             for queue in self._queues[1:]:
-                best = min(queue, key=lambda m: abs(stamp_seconds(m) - stamp), default=None)
-                if best is None or abs(stamp_seconds(best) - stamp) > self._slop_s:
+                if not queue or stamp_seconds(queue[-1]) < stamp:
+                    break  # a closer partner may still arrive
+                best = min(queue, key=lambda m: abs(stamp_seconds(m) - stamp))
+                if abs(stamp_seconds(best) - stamp) > self._slop_s:
                     break
                 partners.append(best)
             else:
