@@ -64,6 +64,7 @@ def test_shipped_parameter_file_sets_every_node_parameter_to_its_default() -> No
     ]
     defaults = NodeParameters()
     assert set(values) == set(NodeParameters.__dataclass_fields__)
+    values["cameras"] = tuple(values["cameras"])
     assert NodeParameters(**values) == defaults
 
 
