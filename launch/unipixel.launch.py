@@ -2,7 +2,8 @@
 
     ros2 launch unipixel_ros unipixel.launch.py \
         image:=/camera/color/image_raw camera_info:=/camera/color/camera_info \
-        model_path:=PolyU-ChenLab/UniPixel-3B backend:=tensorrt
+        depth:=/camera/aligned_depth_to_color/image_raw use_depth:=true \
+        model_path:=PolyU-ChenLab/UniPixel-3B backend:=tensorrt rviz:=true
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
+from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
+from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
-
-from launch import LaunchDescription
+from launch_ros.parameter_descriptions import ParameterValue
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -22,9 +24,12 @@ def generate_launch_description() -> LaunchDescription:
     arguments = {
         "image": ("/camera/color/image_raw", "colour image topic"),
         "camera_info": ("/camera/color/camera_info", "camera_info topic"),
+        "depth": ("/camera/aligned_depth_to_color/image_raw", "aligned depth topic"),
+        "use_depth": ("false", "publish 3-D centroids and markers from depth"),
         "params_file": (str(share / "config" / "unipixel.yaml"), "node parameter file"),
         "model_path": ("", "UniPixel checkpoint directory or hub id"),
         "backend": ("eager", "eager | compile | tensorrt"),
+        "rviz": ("false", "also start RViz2 with the overlay and the markers"),
     }
     declared = [
         DeclareLaunchArgument(name, default_value=default, description=text)
@@ -40,13 +45,21 @@ def generate_launch_description() -> LaunchDescription:
             {
                 "model_path": LaunchConfiguration("model_path"),
                 "backend": LaunchConfiguration("backend"),
+                "use_depth": ParameterValue(LaunchConfiguration("use_depth"), value_type=bool),
             },
         ],
         remappings=[
             ("image", LaunchConfiguration("image")),
             ("camera_info", LaunchConfiguration("camera_info")),
+            ("depth", LaunchConfiguration("depth")),
         ],
+    )
+    rviz = Node(
+        package="rviz2",
+        executable="rviz2",
+        arguments=["-d", str(share / "config" / "unipixel.rviz")],
+        condition=IfCondition(LaunchConfiguration("rviz")),
     )
     # Best-effort images between processes need Fast DDS's LARGE_DATA transports (docs/ros.md).
     transports = SetEnvironmentVariable("FASTDDS_BUILTIN_TRANSPORTS", "LARGE_DATA")
-    return LaunchDescription([transports, *declared, node])
+    return LaunchDescription([transports, *declared, node, rviz])

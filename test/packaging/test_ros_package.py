@@ -79,4 +79,13 @@ def test_launch_file_describes_the_node_with_its_remappings() -> None:
     spec.loader.exec_module(module)
     description = module.generate_launch_description()
     names = {getattr(entity, "name", None) for entity in description.entities}
-    assert {"image", "camera_info", "params_file", "model_path", "backend"} <= names
+    assert {"image", "camera_info", "depth", "params_file", "model_path", "rviz"} <= names
+
+
+def test_rviz_config_shows_the_overlay_and_the_markers_and_publishes_clicks() -> None:
+    rviz = yaml.safe_load((ROOT / "config" / "unipixel.rviz").read_text())
+    displays = {d["Class"]: d for d in rviz["Visualization Manager"]["Displays"]}
+    assert displays["rviz_default_plugins/Image"]["Topic"]["Value"] == "/unipixel/overlay"
+    assert displays["rviz_default_plugins/MarkerArray"]["Topic"]["Value"] == "/unipixel/markers"
+    tools = {t["Class"]: t for t in rviz["Visualization Manager"]["Tools"]}
+    assert tools["rviz_default_plugins/PublishPoint"]["Topic"]["Value"] == "/clicked_point"

@@ -15,20 +15,20 @@ from typing import Any
 import numpy as np
 import pytest
 from action_msgs.msg import GoalStatus
-from geometry_msgs.msg import Point
+from geometry_msgs.msg import Point, PointStamped
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
+from unipixel_ros_interfaces.action import Ask
+from unipixel_ros_interfaces.msg import ObjectMaskArray, ObjectPrompt
+from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects, ResetMemory
 from visualization_msgs.msg import Marker, MarkerArray
 
-from unipixel_ros.model import SEG_TOKEN, save_unipixel
+from unipixel_ros.model import SEG_TOKEN
 from unipixel_ros.ros.bag_player import play_bag
 from unipixel_ros.ros.client import UnipixelClient
 from unipixel_ros.ros.image_conversion import rgb_to_image
 from unipixel_ros.ros.node_process import NodeProcess
-from unipixel_ros_interfaces.action import Ask
-from unipixel_ros_interfaces.msg import ObjectMaskArray, ObjectPrompt
-from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects, ResetMemory
 
 pytestmark = pytest.mark.ros
 
@@ -101,18 +101,14 @@ def _stamp(msg: Any) -> int:
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory, steered_predictor) -> Path:
-    predictor = steered_predictor(f"[0] {SEG_TOKEN}")
-    return save_unipixel(predictor.model, predictor.tokenizer, tmp_path_factory.mktemp("ckpt"))
-
-
-@pytest.fixture(scope="module")
-def graph(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def graph(
+    seg_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     log = tmp_path_factory.mktemp("node") / "node.log"
     node = NodeProcess(
         params_file=ROOT / "config" / "unipixel.yaml",
         parameters={
-            "model_path": str(checkpoint),
+            "model_path": str(seg_checkpoint),
             "use_depth": True,
             "ring_capacity": 4,
             "query_frames": 3,
@@ -174,7 +170,7 @@ def test_a_click_creates_an_object_whose_mask_follows_on_later_frames(graph) -> 
     stamps: list[int] = []
 
     def clicked_on_a_later_frame(msg: ObjectMaskArray) -> bool:
-        return _stamp(msg) in stamps and any(o.label == "clicked" for o in msg.objects)
+        return _stamp(msg) in stamps and any(o.label == "rqt_image_view click" for o in msg.objects)
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -186,7 +182,7 @@ def test_a_click_creates_an_object_whose_mask_follows_on_later_frames(graph) -> 
             continue
     else:
         raise AssertionError("the clicked object never appeared in /unipixel/masks")
-    clicked = next(o for o in found.objects if o.label == "clicked")
+    clicked = next(o for o in found.objects if o.label == "rqt_image_view click")
     assert clicked.mask.width == WIDTH and _stamp(clicked) == _stamp(found)
 
 
@@ -329,3 +325,38 @@ def test_a_query_after_a_reset_and_before_any_new_frame_says_so(graph) -> None:
     response = client.call("query", Query.Request(text="what is there?"))
     assert response.success is False
     assert "no frame from camera '' has arrived yet" in response.message
+
+
+def test_an_rviz_click_in_the_camera_frame_adds_an_object_and_other_frames_are_explained(
+    graph,
+) -> None:
+    client, camera, masks = graph["client"], graph["camera"], graph["masks"]
+    clicks = client.node.create_publisher(PointStamped, "/clicked_point", 10)
+    camera.send()
+    click = PointStamped()
+    click.header.frame_id = "camera_color_optical_frame"
+    # (0.0, 0.0, 0.8) projects to the principal point (64, 48), inside the red square.
+    click.point.z = PLANE_M
+    stamps: list[int] = []
+    deadline = time.monotonic() + 60
+    found = None
+    while found is None and time.monotonic() < deadline:
+        clicks.publish(click)
+        stamps.append(camera.send())
+        try:
+            found = masks.wait_for(
+                lambda m: _stamp(m) in stamps and any(o.label == "RViz click" for o in m.objects),
+                timeout_s=0.3,
+            )
+        except AssertionError:
+            continue
+    assert found is not None, "the RViz click never became an object"
+    elsewhere = PointStamped()
+    elsewhere.header.frame_id = "world"
+    clicks.publish(elsewhere)
+    deadline = time.monotonic() + 30
+    expected = "tf2_ros is not installed here: only clicks in the camera frame are accepted"
+    while expected not in graph["log"].read_text() and time.monotonic() < deadline:
+        camera.send()
+        time.sleep(0.1)
+    assert expected in graph["log"].read_text()

@@ -124,4 +124,6 @@ def test_invalid_parameter_stops_the_node_with_a_clear_message(tmp_path: Path) -
     code = node.process.wait(timeout=60)
     node.stop()
     assert code == 2
-    assert "qos_reliability is 'sometimes'; use one of ['best_effort', 'reliable']" in log.read_text()
+    assert (
+        "qos_reliability is 'sometimes'; use one of ['best_effort', 'reliable']" in log.read_text()
+    )

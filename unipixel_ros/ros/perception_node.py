@@ -144,6 +144,7 @@ class PerceptionNode(Node):
         super().__init__(NODE_NAME, **node_kwargs)
         self.params: NodeParameters = declare_and_read(self)
         self._input = InputMonitor()
+        self._last_logged: dict[str, float] = {}
         self._latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self._pending: dict[str, _Frame] = {}
         self._pending_lock = threading.Lock()
@@ -189,7 +190,7 @@ class PerceptionNode(Node):
     def _load_perception(self) -> LivePerception:
         params = self.params
         if params.model_path == TINY_RANDOM_MODEL:
-            self.get_logger().warn(
+            self.get_logger().warning(
                 "model_path is 'tiny-random': a tiny model with RANDOM weights; answers and masks "
                 "are meaningless (for tests and dry runs only)"
             )
@@ -204,7 +205,7 @@ class PerceptionNode(Node):
         # The predictor runs eager PyTorch; compiled and TensorRT execution are not wired into
         # the node yet (docs/known-limits.md), so a request for them is reported, not hidden.
         if params.backend != "eager":
-            self.get_logger().warn(
+            self.get_logger().warning(
                 f"backend '{params.backend}' requested; the node runs the eager PyTorch path "
                 "(compiled/TensorRT execution inside the node is not available yet)"
             )
@@ -306,7 +307,9 @@ class PerceptionNode(Node):
                 rgb, encoding = image_to_rgb(image), image.encoding
         except BadInputError as err:
             self._input.frame_rejected(str(err))
-            self._throttled_error(f"dropped an image from camera {io.name or '(default)'}: {err}")
+            self._throttled_error(
+                "image", f"dropped an image from camera {io.name or '(default)'}: {err}"
+            )
             return
         self._input.frame_accepted(width=rgb.shape[1], height=rgb.shape[0], encoding=encoding)
         io.frame_id, io.info = image.header.frame_id, info
@@ -322,7 +325,7 @@ class PerceptionNode(Node):
                         f"{rgb.shape[1]}x{rgb.shape[0]}: depth must be aligned to colour"
                     )
         except BadInputError as err:
-            self._throttled_error(f"no 3-D output for this frame: {err}")
+            self._throttled_error("depth", f"no 3-D output for this frame: {err}")
             depth_m = None
         if self._worker is None:
             return
@@ -338,7 +341,7 @@ class PerceptionNode(Node):
     def _on_clicked_point(self, msg: PointStamped) -> None:
         io = next(iter(self._cameras.values()))
         if io.info is None or not io.frame_id:
-            self._throttled_error("click ignored: no camera image and camera_info yet")
+            self.get_logger().warning("click ignored: no camera image and camera_info yet")
             return
         try:
             u, v = self._clicks.to_pixel(
@@ -349,27 +352,27 @@ class PerceptionNode(Node):
                 height=io.image_size[1],
             )
         except UnipixelError as err:
-            self._throttled_error(f"click ignored: {err}")
+            self.get_logger().warning(f"click ignored: {err}")
             return
         self._add_clicked(io, u, v, source="RViz")
 
     def _add_clicked(self, io: _CameraIO, u: float, v: float, *, source: str) -> None:
         if self._perception is None or self._worker is None:
-            self._throttled_error(f"click ignored: {self._no_model()}")
+            self.get_logger().warning(f"click ignored: {self._no_model()}")
             return
         perception = self._perception
-        prompt = ObjectPromptSpec(label="clicked", points=((u, v),), point_labels=(1,))
+        prompt = ObjectPromptSpec(label=f"{source} click", points=((u, v),), point_labels=(1,))
         try:
             future = self._worker.submit(lambda: perception.add_objects([prompt], camera=io.name))
         except UnipixelError as err:
-            self._throttled_error(f"{source} click at ({u:.0f}, {v:.0f}) ignored: {err}")
+            self.get_logger().warning(f"{source} click at ({u:.0f}, {v:.0f}) ignored: {err}")
             return
         future.add_done_callback(lambda f: self._report_click(f, source, u, v))
 
     def _report_click(self, future: Future[Any], source: str, u: float, v: float) -> None:
         error = future.exception()
         if error is not None:
-            self._throttled_error(f"{source} click at ({u:.0f}, {v:.0f}) not added: {error}")
+            self.get_logger().warning(f"{source} click at ({u:.0f}, {v:.0f}) not added: {error}")
             return
         (view,) = future.result()
         self.get_logger().info(f"{source} click at ({u:.0f}, {v:.0f}) -> object {view.object_id}")
@@ -387,7 +390,7 @@ class PerceptionNode(Node):
                 self._publish_frame(frame, output)
             except Exception as err:
                 self._throttled_error(
-                    f"frame of camera {frame.camera or '(default)'} failed: {err}"
+                    "frame", f"frame of camera {frame.camera or '(default)'} failed: {err}"
                 )
                 continue
             self._latencies.append(time.monotonic() - frame.received)
@@ -432,7 +435,7 @@ class PerceptionNode(Node):
         response.success = False
         if self._perception is None or self._worker is None:
             response.message = self._no_model()
-            self._throttled_warn(f"{request_name} refused: {response.message}")
+            self._throttled_warn("refused", f"{request_name} refused: {response.message}")
             return None
         try:
             result = self._worker.submit(work).result(timeout=self.params.request_timeout_s)
@@ -600,11 +603,21 @@ class PerceptionNode(Node):
 
     # --- status -------------------------------------------------------------------------------
 
-    def _throttled_error(self, text: str) -> None:
-        self.get_logger().error(text, throttle_duration_sec=ERROR_LOG_PERIOD_S)
+    def _due(self, kind: str) -> bool:
+        """True at most once per ERROR_LOG_PERIOD_S for each kind of repeated problem."""
+        now = time.monotonic()
+        if now - self._last_logged.get(kind, -ERROR_LOG_PERIOD_S) < ERROR_LOG_PERIOD_S:
+            return False
+        self._last_logged[kind] = now
+        return True
 
-    def _throttled_warn(self, text: str) -> None:
-        self.get_logger().warn(text, throttle_duration_sec=ERROR_LOG_PERIOD_S)
+    def _throttled_error(self, kind: str, text: str) -> None:
+        if self._due(kind):
+            self.get_logger().error(text)
+
+    def _throttled_warn(self, kind: str, text: str) -> None:
+        if self._due(kind):
+            self.get_logger().warning(text)
 
     def _publish_diagnostics(self) -> None:
         seen = self._input.snapshot()

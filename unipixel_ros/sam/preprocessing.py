@@ -41,7 +41,11 @@ def preprocess_frames(
         raise BadInputError(f"frames must have shape (T, H, W, 3), got {frames.shape}")
     if image_size <= 0:
         raise BadInputError(f"image_size must be > 0, got {image_size}")
-    pixels = torch.from_numpy(np.ascontiguousarray(frames)).to(device)
+    # Frames decoded from ROS messages are read-only views; torch wants a writable buffer.
+    contiguous = np.ascontiguousarray(frames)
+    if not contiguous.flags.writeable:
+        contiguous = contiguous.copy()
+    pixels = torch.from_numpy(contiguous).to(device)
     pixels = pixels.permute(0, 3, 1, 2).float() / 255.0
     pixels = functional.interpolate(
         pixels,
