@@ -34,12 +34,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     node.set_defaults(run=_run_node)
 
-    from unipixel_ros.cli import demo
+    from unipixel_ros.cli import bench, build_engines, demo, eval_command
 
     demo.add_parser(commands)
-    for name, issue in (("eval", 7), ("bench", 6), ("build-engines", 6)):
-        pending = commands.add_parser(name, help=f"not available yet (issue {issue})")
-        pending.set_defaults(run=_not_available(name, issue))
+    bench.add_parser(commands)
+    build_engines.add_parser(commands)
+    eval_command.add_parser(commands)
     return parser
 
 

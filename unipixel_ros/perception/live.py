@@ -321,6 +321,7 @@ class LivePerception:
             question = f"About [0]: {question}"
         tokens = _TokenCounter(on_text)
         started = time.perf_counter()
+        described: tuple[int, ...] = ()
         if prompt is not None:
             cam = self._camera(camera or self.config.cameras[0])
             frames = cam.recent_frames(self.config.query_frames)
@@ -337,9 +338,9 @@ class LivePerception:
                 [visual],
                 on_text=tokens,
             )
-            text, described = answer.text, ()
-        else:
-            known = self._objects.get(int(object_id))  # type: ignore[arg-type]
+            text = answer.text
+        elif object_id is not None:
+            known = self._objects.get(int(object_id))
             if known is None or known.local_id is None:
                 raise BadInputError(
                     f"object {object_id} is not tracked; tracked: {self.tracked_ids()}"
@@ -352,7 +353,7 @@ class LivePerception:
             memory = self.predictor.answer_with_memory(
                 np.stack([f.image for f in frames]), question, {0: masks}, on_text=tokens
             )
-            text, described = memory.text, (int(object_id),)  # type: ignore[arg-type]
+            text, described = memory.text, (int(object_id),)
         return QueryOutput(
             text=text,
             objects=(),

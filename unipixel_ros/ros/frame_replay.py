@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,16 @@ class PublishedFrame:
     stamp_ns: int
     published_s: float
     companions: tuple[str, ...]
+
+
+@dataclass
+class _PendingFrame:
+    """An image that is out, waiting for its companions."""
+
+    index: int
+    stamp_ns: int
+    published_s: float
+    companions: set[str] = field(default_factory=set)
 
 
 class FrameReplayer:
@@ -87,7 +97,6 @@ class FrameReplayer:
         self._rate = rate
         self._slop_ns = int(slop_s * 1e9)
         self._base: tuple[float, int] | None = None
-        self._next_log_time: int | None = None
         if not bag.exists():
             raise BagError(f"no bag at {bag}")
         wanted = (image_topic, *self._companions)
@@ -138,7 +147,7 @@ class FrameReplayer:
         Raises:
             BagError: the bag turns out corrupt while it is read.
         """
-        pending: dict[str, Any] | None = None
+        pending: _PendingFrame | None = None
         index = 0
         try:
             with AnyReader([self._bag]) as reader:
@@ -152,16 +161,11 @@ class FrameReplayer:
                     self._wait_until_due(log_time)
                     self._publishers[connection.topic].publish(bytes(raw))
                     if is_image:
-                        pending = {
-                            "index": index,
-                            "stamp": stamp,
-                            "published": time.monotonic(),
-                            "companions": set(),
-                        }
+                        pending = _PendingFrame(index, stamp, time.monotonic())
                         index += 1
-                    elif pending is not None and abs(stamp - pending["stamp"]) <= self._slop_ns:
-                        pending["companions"].add(connection.topic)
-                    if pending is not None and pending["companions"] >= set(self._companions):
+                    elif pending is not None and abs(stamp - pending.stamp_ns) <= self._slop_ns:
+                        pending.companions.add(connection.topic)
+                    if pending is not None and pending.companions >= set(self._companions):
                         yield self._finish(pending)
                         pending = None
         except BagError:
@@ -171,12 +175,12 @@ class FrameReplayer:
         if pending is not None:
             yield self._finish(pending)
 
-    def _finish(self, pending: dict[str, Any]) -> PublishedFrame:
+    def _finish(self, pending: _PendingFrame) -> PublishedFrame:
         return PublishedFrame(
-            index=pending["index"],
-            stamp_ns=pending["stamp"],
-            published_s=pending["published"],
-            companions=tuple(sorted(pending["companions"])),
+            index=pending.index,
+            stamp_ns=pending.stamp_ns,
+            published_s=pending.published_s,
+            companions=tuple(sorted(pending.companions)),
         )
 
     def _wait_until_due(self, log_time: int) -> None:
