@@ -38,6 +38,7 @@ from unipixel_ros.model.layout import to_module_key, to_module_layout
 from unipixel_ros.model.tokenizer import MEM_TOKEN, REF_TOKEN, SEG_TOKEN, QwenTokenizer
 from unipixel_ros.model.unipixel_model import UniPixelModel
 from unipixel_ros.sam import load_sam2_pt
+from unipixel_ros.strict_loading import check_state_dict
 
 __all__ = [
     "LoadedUniPixel",
@@ -263,32 +264,14 @@ def _parameters_on_meta() -> Iterator[None]:
             setattr(nn.init, name, function)
 
 
-def _listing(title: str, keys: list[str]) -> str:
-    more = f" (+{len(keys) - _LISTED} more)" if len(keys) > _LISTED else ""
-    return f"{len(keys)} {title}: {', '.join(keys[:_LISTED])}{more}"
-
-
 def _load_strict(model: UniPixelModel, state_dict: Mapping[str, torch.Tensor], source: str) -> None:
-    expected = model.state_dict()
     optional = {"lm_head.weight"} if model.config.tie_word_embeddings else set()
-    missing = sorted(set(expected) - set(state_dict) - optional)
-    unexpected = sorted(set(state_dict) - set(expected))
-    mismatched = sorted(
-        f"{k} {tuple(state_dict[k].shape)} != {tuple(expected[k].shape)}"
-        for k in set(expected) & set(state_dict)
-        if tuple(state_dict[k].shape) != tuple(expected[k].shape)
+    check_state_dict(
+        model.state_dict(),
+        state_dict,
+        what=f"weights from {source} do not fit UniPixel",
+        optional=optional,
     )
-    problems = [
-        _listing(title, keys)
-        for title, keys in (
-            ("missing keys", missing),
-            ("unexpected keys", unexpected),
-            ("shape mismatches (checkpoint != model)", mismatched),
-        )
-        if keys
-    ]
-    if problems:
-        raise CheckpointError(f"weights from {source} do not fit UniPixel: " + "; ".join(problems))
     model.load_state_dict(state_dict, strict=False, assign=True)
     model.tie_weights()
 

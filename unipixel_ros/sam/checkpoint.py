@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from unipixel_ros.errors import CheckpointError
+from unipixel_ros.strict_loading import check_state_dict
 
 __all__ = [
     "UNIPIXEL_SAM2_PREFIX",
@@ -39,7 +40,6 @@ UNIPIXEL_SAM2_PREFIX = "sam2."
 
 _PACKAGE_LAYER_SCALE = re.compile(r"^(memory_encoder\.fuser\.layers\.\d+)\.gamma$")
 _RELEASED_LAYER_SCALE = re.compile(r"^(memory_encoder\.fuser\.layers\.\d+)\.weight$")
-_LISTED_KEYS = 50
 
 
 def released_key(key: str) -> str:
@@ -84,12 +84,6 @@ def sam2_state_dict_from_unipixel(
     return sam2
 
 
-def _listing(title: str, keys: list[str]) -> str:
-    shown = ", ".join(keys[:_LISTED_KEYS])
-    more = f" (+{len(keys) - _LISTED_KEYS} more)" if len(keys) > _LISTED_KEYS else ""
-    return f"{len(keys)} {title}: {shown}{more}"
-
-
 def load_sam2_state_dict(
     model: nn.Module,
     state_dict: Mapping[str, torch.Tensor],
@@ -108,25 +102,9 @@ def load_sam2_state_dict(
     Raises:
         CheckpointError: listing missing, unexpected and mis-shaped keys.
     """
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(expected))
-    mismatched = sorted(
-        f"{k} {tuple(state_dict[k].shape)} != {tuple(expected[k].shape)}"
-        for k in set(expected) & set(state_dict)
-        if tuple(state_dict[k].shape) != tuple(expected[k].shape)
+    check_state_dict(
+        model.state_dict(), state_dict, what=f"SAM 2.1 weights from {source} do not fit"
     )
-    problems = [
-        _listing(title, keys)
-        for title, keys in (
-            ("missing keys", missing),
-            ("unexpected keys", unexpected),
-            ("shape mismatches (checkpoint != model)", mismatched),
-        )
-        if keys
-    ]
-    if problems:
-        raise CheckpointError(f"SAM 2.1 weights from {source} do not fit: " + "; ".join(problems))
     model.load_state_dict(state_dict, strict=True, assign=assign)
 
 
