@@ -94,10 +94,9 @@ class _Frame:
 
 @dataclass
 class _CameraIO:
-    """The ROS side of one camera: its topic prefix, publishers and latest metadata."""
+    """The ROS side of one camera: its publishers and latest metadata."""
 
     name: str
-    prefix: str
     overlay: Any
     labels: Any
     markers: Any
@@ -230,7 +229,6 @@ class PerceptionNode(Node):
         depth_topic = f"{prefix}depth" if name else params.depth_topic
         io = _CameraIO(
             name=name,
-            prefix=prefix,
             overlay=self.create_publisher(Image, f"~/{prefix}overlay", 2),
             labels=self.create_publisher(Image, f"~/{prefix}label_image", 2),
             markers=self.create_publisher(MarkerArray, f"~/{prefix}markers", 2),
