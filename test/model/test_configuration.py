@@ -8,11 +8,13 @@ import pytest
 from unipixel_ros.errors import CheckpointError, ConfigError
 from unipixel_ros.model import HeadSizes, PixelQwen2_5_VLConfig, read_config
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REFERENCE_CONFIGS = (
+    Path(__file__).resolve().parents[2] / "unipixel_ros" / "model" / "reference_configs"
+)
 
 
 def _released_3b() -> dict:
-    return json.loads((FIXTURES / "unipixel_3b_config.json").read_text())
+    return json.loads((REFERENCE_CONFIGS / "unipixel_3b_config.json").read_text())
 
 
 def test_released_3b_config_reads_with_flat_text_fields_and_unipixel_fields():

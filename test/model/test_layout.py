@@ -11,6 +11,9 @@ import torch
 from unipixel_ros.model import PixelQwen2_5_VLConfig, build_unipixel, to_legacy_key, to_module_key
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REFERENCE_CONFIGS = (
+    Path(__file__).resolve().parents[2] / "unipixel_ros" / "model" / "reference_configs"
+)
 
 
 def _fixture_keys(name: str) -> dict[str, list[int]]:
@@ -25,7 +28,7 @@ def _fixture_keys(name: str) -> dict[str, list[int]]:
 @pytest.mark.parametrize("size", ["3b", "7b"])
 def test_meta_architecture_has_the_released_keys_and_shapes(size):
     config = PixelQwen2_5_VLConfig.from_dict(
-        json.loads((FIXTURES / f"unipixel_{size}_config.json").read_text())
+        json.loads((REFERENCE_CONFIGS / f"unipixel_{size}_config.json").read_text())
     )
     with torch.device("meta"):
         model = build_unipixel(config)
