@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image as PilImage
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage
 from std_msgs.msg import Header
+from unipixel_ros_interfaces.msg import ObjectMaskArray
+from unipixel_ros_interfaces.srv import Query
 
 from unipixel_ros.model import SEG_TOKEN
 from unipixel_ros.ros.client import UnipixelClient
 from unipixel_ros.ros.node_process import NodeProcess
-from unipixel_ros_interfaces.msg import ObjectMaskArray
-from unipixel_ros_interfaces.srv import Query
 
 pytestmark = pytest.mark.ros
 

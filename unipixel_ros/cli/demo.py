@@ -1,38 +1,123 @@
-"""`unipixel-ros demo`: the whole system on a generated tabletop bag.
+"""`unipixel-ros demo` (the README's `make demo`): the whole system on a generated tabletop bag.
 
-At this stage of the project the node has no model yet: the demo replays the bag into the
-node, prints what the node received, and shows that a query is refused with a clear reason.
+1. Picks the model: UniPixel-3B when its weights are in the local Hugging Face cache, else the
+   offline UniPixel-nano checkpoint, else a tiny model with RANDOM weights, said plainly.
+2. Generates the sample bag under ``out/demo/`` unless it is there already.
+3. Runs the node on it: asks "Which cup is graspable?", clicks one graspable cup (AddObjects
+   at the spec's click point), and later asks a question about that tracked object (Describe by
+   its id, so its tracked masks are the model's memory).
+4. Prints the answers and the scores, and writes the report, the overlay GIF and the result bag
+   to ``out/demo/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
+import sys
 from pathlib import Path
 
-__all__ = ["add_parser", "run_demo"]
+from unipixel_ros.errors import ConfigError
+from unipixel_ros.eval.queries import Query, QueryKind, QuerySpec
+from unipixel_ros.eval.scenes import GRASPABLE_CUP_QUESTION
+
+__all__ = ["DEMO_SPEC_NAME", "add_parser", "demo_spec", "run_demo"]
 
 DEFAULT_OUT = Path("out/demo")
+DEMO_SPEC_NAME = "demo_queries.json"
+# Asked about the clicked object, most telling first.
+_QUESTION_PREFERENCE = ("colour_of_", "kind_of_", "handle_of_")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("demo", help="run the node on a generated tabletop bag")
+    parser = commands.add_parser(
+        "demo",
+        help="run the node on a generated tabletop bag: a question, a click, a follow-up",
+    )
     parser.add_argument("--bag", type=Path, help="bag to replay (default: generate one)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
     parser.add_argument("--frames", type=int, default=30, help="frames in a generated bag")
     parser.add_argument("--seed", type=int, default=0, help="scene seed of a generated bag")
+    parser.add_argument(
+        "--model",
+        default="auto",
+        help="'auto' (UniPixel-3B from the local cache, else the nano checkpoint, else "
+        "tiny-random), a checkpoint directory, or 'tiny-random'",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="replay speed factor; 0 (default) = as fast as the node takes it",
+    )
     parser.set_defaults(run=run_demo)
 
 
+def demo_spec(spec: QuerySpec) -> QuerySpec:
+    """The demo's three steps as a query spec derived from a generated bag's spec.
+
+    The graspable-cup question on its frame; a click on the first graspable cup on the frame
+    of its suggested click; then a question about that cup (colour, else kind, else handle)
+    half-way through the bag, asked by its tracked id.
+
+    Raises:
+        ConfigError: the spec has no graspable-cup question, or no click on its answer.
+    """
+    wanted = GRASPABLE_CUP_QUESTION.strip().lower()
+    graspable = next(
+        (
+            q
+            for q in spec.queries
+            if q.kind is QueryKind.SEGMENT and (q.text or "").strip().lower() == wanted
+        ),
+        None,
+    )
+    if graspable is None or not graspable.expected_ids:
+        raise ConfigError(
+            f"the query spec has no segment query {GRASPABLE_CUP_QUESTION!r} with an answer; "
+            "the demo needs a bag made by generate_sample_bag"
+        )
+    target = graspable.expected_ids[0]
+    click = next((c for c in spec.clicks if c.object_id == target), None)
+    if click is None:
+        raise ConfigError(f"the query spec suggests no click on object {target}")
+    click_query = Query(
+        query_id=f"click_{target}",
+        kind=QueryKind.TRACK,
+        frame_index=click.frame_index,
+        point_px=click.point_px,
+        expected_ids=(target,),
+    )
+    queries: list[Query] = [graspable, click_query]
+    about = [q for q in spec.queries if q.kind is QueryKind.CHOICE and q.region_id == target]
+    for prefix in _QUESTION_PREFERENCE:
+        question = next((q for q in about if q.query_id.startswith(prefix)), None)
+        if question is not None:
+            later = max(click.frame_index + 1, spec.frame_count // 2)
+            if later < spec.frame_count:
+                queries.append(dataclasses.replace(question, frame_index=later))
+            break
+    return dataclasses.replace(spec, queries=tuple(queries))
+
+
 def run_demo(args: argparse.Namespace) -> int:
-    from unipixel_ros_interfaces.srv import Query
-
-    from unipixel_ros.errors import NotReadyError
-    from unipixel_ros.eval.bag_layout import BagTopics
+    # Never reach for the network: a model is used only when it is on this machine.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from unipixel_ros.cli.eval_command import print_summary, progress_bar
+    from unipixel_ros.errors import UnipixelError
+    from unipixel_ros.eval.bag_layout import QUERIES_FILE_NAME
     from unipixel_ros.eval.bag_writer import generate_sample_bag
-    from unipixel_ros.ros.bag_player import play_bag
-    from unipixel_ros.ros.client import UnipixelClient
-    from unipixel_ros.ros.node_process import NodeProcess
+    from unipixel_ros.eval.model_choice import choose_model
+    from unipixel_ros.eval.queries import load_query_spec, save_query_spec
 
+    choice = choose_model(args.model)
+    print(f"model: {choice.description}")
+    if choice.is_random:
+        print(
+            "NOTE: RANDOM weights. The demo shows the pipeline working end to end; its answers "
+            "and scores are meaningless."
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     bag = args.bag
     if bag is None:
@@ -40,41 +125,37 @@ def run_demo(args: argparse.Namespace) -> int:
         if not bag.exists():
             print(f"generating the sample bag {bag} ...")
             generate_sample_bag(bag, seed=args.seed, frames=args.frames)
-    topics = BagTopics()
     print(f"bag: {bag}")
+    try:
+        import rclpy
 
-    log_path = args.out / "node.log"
-    remappings = {"image": topics.color, "camera_info": topics.color_info}
-    with NodeProcess(remappings=remappings, log_path=log_path):
-        client = UnipixelClient()
+        from unipixel_ros.ros.evaluation_run import EvaluationConfig, evaluate_bag
+    except ImportError as err:
+        print(f"unipixel-ros demo: ROS 2 is not importable here: {err}", file=sys.stderr)
+        return 2
+    try:
+        spec = demo_spec(load_query_spec(bag / QUERIES_FILE_NAME))
+        spec_path = save_query_spec(spec, args.out / DEMO_SPEC_NAME)
+        config = EvaluationConfig(
+            bag=bag,
+            out_dir=args.out,
+            model_path=choice.model_path,
+            queries=spec_path,
+            rate=args.rate,
+            describe_tracked=True,
+        )
+        bar, update = progress_bar()
         try:
-            client.wait_until_ready(timeout_s=60.0)
-            print("node is up; replaying the bag at its recorded rate ...")
-            images = 0
-
-            def count_images(topic: str, _stamp_ns: int) -> None:
-                nonlocal images
-                images += topic == topics.color
-
-            stats = play_bag(
-                client.node, bag, topics=(topics.color, topics.color_info), on_message=count_images
-            )
-            try:
-                seen = client.wait_for_status(
-                    lambda s: int(s["frames_received"]) >= images, timeout_s=5.0
-                )
-            except NotReadyError:  # some best-effort frames were lost: report what arrived
-                seen = client.status()
-            reply = client.call("query", Query.Request(text="which cup is graspable?"))
+            evaluation = evaluate_bag(config, on_progress=update)
         finally:
-            client.close()
-    print()
-    print(f"published {images} images ({stats.messages} messages) in {stats.duration_s:.1f} s")
-    print(
-        f"node received {seen['frames_received']} images "
-        f"({seen['last_size']}, {seen['last_encoding']}) at {seen['input_rate_hz']} Hz; "
-        f"rejected {seen['frames_rejected']}; camera_info: {seen['camera_info_received']}"
-    )
-    print(f"query 'which cup is graspable?': success={reply.success}: {reply.message}")
-    print(f"node log: {log_path}")
+            bar.close()
+    except UnipixelError as err:
+        print(f"unipixel-ros demo: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("unipixel-ros demo: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        rclpy.try_shutdown()
+    print_summary(evaluation, random=choice.is_random or evaluation.result.model_is_random)
     return 0

@@ -43,16 +43,6 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _not_available(name: str, issue: int):
-    def run(_args: argparse.Namespace) -> int:
-        print(
-            f"unipixel-ros {name}: not available yet; it lands with issue {issue}.", file=sys.stderr
-        )
-        return 2
-
-    return run
-
-
 def main(argv: list[str] | None = None) -> int:
     _configure_middleware()
     args = _build_parser().parse_args(argv)

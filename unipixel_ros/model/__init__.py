@@ -30,7 +30,12 @@ from unipixel_ros.model.object_memory import (
     vision_window_index,
 )
 from unipixel_ros.model.outputs import MemoryAnswer, ObjectTrack, PixelAnswer, VisualPrompt
-from unipixel_ros.model.predictor import PredictorSettings, TextObserver, UniPixelPredictor
+from unipixel_ros.model.predictor import (
+    TINY_RANDOM_MODEL,
+    PredictorSettings,
+    TextObserver,
+    UniPixelPredictor,
+)
 from unipixel_ros.model.qwen_preprocessing import (
     DEFAULT_SAMPLE_FRAMES,
     QwenVideoInput,
@@ -57,6 +62,7 @@ __all__ = [
     "MEM_TOKEN",
     "REF_TOKEN",
     "SEG_TOKEN",
+    "TINY_RANDOM_MODEL",
     "TINY_SAM2_CONFIG_NAME",
     "Generation",
     "HeadSizes",

@@ -60,7 +60,10 @@ from unipixel_ros.sam import (
 )
 from unipixel_ros.tracking import ClipStart, encode_clip, track_clip
 
-__all__ = ["PredictorSettings", "TextObserver", "UniPixelPredictor"]
+__all__ = ["TINY_RANDOM_MODEL", "PredictorSettings", "TextObserver", "UniPixelPredictor"]
+
+TINY_RANDOM_MODEL = "tiny-random"
+"""The model name (e.g. the node's `model_path`) of ``UniPixelPredictor.tiny``: RANDOM weights."""
 
 TextObserver = Callable[[str], bool]
 """Streaming observer: gets the answer text so far after each token; False cancels."""

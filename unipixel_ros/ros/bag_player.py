@@ -20,7 +20,9 @@ from rosbags.highlevel import AnyReader
 
 from unipixel_ros.errors import BagError
 
-__all__ = ["PlaybackStats", "play_bag"]
+__all__ = ["PlaybackStats", "message_class", "play_bag"]
+
+MATCH_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,8 @@ class PlaybackStats:
     topics: tuple[str, ...]
 
 
-def _message_class(type_name: str) -> Any:
+def message_class(type_name: str) -> Any:
+    """The installed rclpy message class of a type name such as `sensor_msgs/msg/Image`."""
     package, kind, name = type_name.split("/")
     try:
         return getattr(importlib.import_module(f"{package}.{kind}"), name)
@@ -61,6 +64,9 @@ def play_bag(
         reliable: reliable QoS for the publishers instead of best effort (sensor data).
         on_message: called with (recorded topic, log time in ns) after each publish.
 
+    Before the first message it waits up to MATCH_TIMEOUT_S for every publisher to match a
+    subscriber, so the first messages are not sent before discovery has finished.
+
     Raises:
         BagError: the bag is missing, unreadable, or has a type not installed here.
     """
@@ -79,10 +85,15 @@ def play_bag(
                 raise BagError(f"bag {bag} has none of the topics {topics}")
             publishers = {
                 c.topic: node.create_publisher(
-                    _message_class(c.msgtype), remap.get(c.topic, c.topic), qos
+                    message_class(c.msgtype), remap.get(c.topic, c.topic), qos
                 )
                 for c in connections
             }
+            matched_by = time.monotonic() + MATCH_TIMEOUT_S
+            while time.monotonic() < matched_by and not all(
+                p.get_subscription_count() for p in publishers.values()
+            ):
+                time.sleep(0.02)
             wall_start = time.monotonic()
             bag_start: int | None = None
             for connection, log_time, raw in reader.messages(connections=connections):

@@ -24,8 +24,8 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosbags.highlevel import AnyReader
 
-from unipixel_ros.errors import BagError, NotReadyError
-from unipixel_ros.ros.bag_player import _message_class
+from unipixel_ros.errors import BagError, ConfigError, NotReadyError
+from unipixel_ros.ros.bag_player import message_class
 
 __all__ = ["FrameReplayer", "PublishedFrame"]
 
@@ -89,7 +89,7 @@ class FrameReplayer:
         slop_s: float = DEFAULT_SLOP_S,
     ) -> None:
         if rate < 0:
-            raise BagError(f"rate must be >= 0 (0 = as fast as possible), got {rate}")
+            raise ConfigError(f"rate must be >= 0 (0 = as fast as possible), got {rate}")
         self._node = node
         self._bag = bag
         self._image_topic = image_topic
@@ -113,7 +113,7 @@ class FrameReplayer:
             reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
         )
         self._publishers = {
-            topic: node.create_publisher(_message_class(msgtype), topic, qos)
+            topic: node.create_publisher(message_class(msgtype), topic, qos)
             for topic, msgtype in types.items()
         }
 

@@ -25,15 +25,11 @@ from rclpy.qos import (
 from unipixel_ros.errors import ConfigError
 
 __all__ = [
-    "TINY_RANDOM_MODEL",
     "ImageTransport",
     "NodeParameters",
     "declare_and_read",
     "image_qos",
 ]
-
-TINY_RANDOM_MODEL = "tiny-random"
-"""`model_path` value that builds a tiny model with RANDOM weights (tests and dry runs)."""
 
 
 class ImageTransport(str, Enum):

@@ -42,7 +42,7 @@ from visualization_msgs.msg import MarkerArray
 
 from unipixel_ros.errors import BadInputError, CancelledError, UnipixelError
 from unipixel_ros.eval.overlay import label_image, overlay_instances
-from unipixel_ros.model import UniPixelPredictor
+from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
 from unipixel_ros.perception import (
     FrameOutput,
     LivePerception,
@@ -63,7 +63,6 @@ from unipixel_ros.ros.image_conversion import (
 )
 from unipixel_ros.ros.input_monitor import InputMonitor
 from unipixel_ros.ros.parameters import (
-    TINY_RANDOM_MODEL,
     ImageTransport,
     NodeParameters,
     declare_and_read,
