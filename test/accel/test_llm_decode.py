@@ -9,8 +9,8 @@ import torch
 from unipixel_ros.accel.backends import BackendName
 from unipixel_ros.accel.llm_bench import LlmStageBench, reference_generator, synthetic_prompt
 from unipixel_ros.accel.llm_decode import StaticCacheDecoder, resolve_llm_decoder
-from unipixel_ros.errors import BadInputError, ConfigError
-from unipixel_ros.model import QwenVideoSpec, UniPixelModel, prepare_qwen_video
+from unipixel_ros.errors import BadInputError, CancelledError, ConfigError
+from unipixel_ros.model import SEG_TOKEN, QwenVideoSpec, UniPixelModel, prepare_qwen_video
 
 NEW_TOKENS = 6
 
@@ -122,3 +122,40 @@ def test_tensorrt_request_falls_back_to_the_compiled_decoder_with_its_reason(
 def test_unknown_llm_backend_is_refused(_untied_model: UniPixelModel) -> None:
     with pytest.raises(ConfigError, match="unknown backend 'fast'"):
         resolve_llm_decoder("fast", model=_untied_model, max_length=64)
+
+
+def _red_square_clip() -> np.ndarray:
+    frames = np.full((4, 60, 90, 3), 30, dtype=np.uint8)
+    frames[:, 20:40, 20:40] = (220, 40, 40)
+    return frames
+
+
+def test_a_predictor_using_the_static_cache_decoder_answers_as_the_default_loop(
+    steered_predictor,
+) -> None:
+    predictor = steered_predictor(f"[0] {SEG_TOKEN}")
+    clip = _red_square_clip()
+    default = predictor.segment(clip, "Please segment the red square.")
+    predictor.use_decoder(
+        StaticCacheDecoder(model=predictor.model, max_length=2048, compile_step=False)
+    )
+    streamed: list[str] = []
+    decoded = predictor.segment(
+        clip, "Please segment the red square.", on_text=lambda t: streamed.append(t) or True
+    )
+    assert decoded.text == default.text == f"[0] {SEG_TOKEN}"
+    assert streamed[-1] == decoded.text
+    for ours, theirs in zip(decoded.tracks, default.tracks, strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(ours.masks, theirs.masks, strict=True))
+    with pytest.raises(CancelledError):
+        predictor.segment(clip, "Please segment the red square.", on_text=lambda _t: False)
+
+
+def test_a_prompt_too_long_for_the_static_cache_falls_back_to_the_default_loop(
+    steered_predictor,
+) -> None:
+    predictor = steered_predictor(f"[0] {SEG_TOKEN}")
+    predictor.use_decoder(
+        StaticCacheDecoder(model=predictor.model, max_length=8, compile_step=False)
+    )
+    assert predictor.segment(_red_square_clip(), "Segment it.").text == f"[0] {SEG_TOKEN}"

@@ -29,8 +29,8 @@ from torch import nn
 from transformers import StaticCache
 
 from unipixel_ros.accel.backends import BackendName, CompileBackend
-from unipixel_ros.errors import BadInputError, ConfigError
-from unipixel_ros.model import Generation, MropePositions, UniPixelModel
+from unipixel_ros.errors import BadInputError, CancelledError, ConfigError
+from unipixel_ros.model import Generation, MropePositions, TokenObserver, UniPixelModel
 from unipixel_ros.model.configuration import TokenIds
 
 __all__ = ["LlmDecoderChoice", "StaticCacheDecoder", "resolve_llm_decoder"]
@@ -127,6 +127,7 @@ class StaticCacheDecoder:
         positions: MropePositions,
         max_new_tokens: int,
         stop_ids: frozenset[int],
+        on_tokens: TokenObserver | None = None,
     ) -> Generation:
         """Same contract and result as ``unipixel_ros.model.generate_greedy``.
 
@@ -137,9 +138,11 @@ class StaticCacheDecoder:
             positions: mRoPE ids of the prompt and the offset of later tokens.
             max_new_tokens: 0 runs the prefill only.
             stop_ids: ids that end generation (not included in ``token_ids``).
+            on_tokens: streaming observer; when it returns False generation stops.
 
         Raises:
             BadInputError: shapes disagree, or prompt + new tokens exceed ``max_length``.
+            CancelledError: ``on_tokens`` returned False.
         """
         length = int(input_ids.shape[0])
         if input_ids.ndim != 1 or inputs_embeds.shape[0] != length:
@@ -166,6 +169,8 @@ class StaticCacheDecoder:
             if token in stop_ids:
                 break
             generated.append(token)
+            if on_tokens is not None and not on_tokens(tuple(generated)):
+                raise CancelledError(f"generation cancelled after {len(generated)} tokens")
             if len(generated) == max_new_tokens:
                 break
             embeds = self._model.embed_tokens(torch.tensor([token], device=device))

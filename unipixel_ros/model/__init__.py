@@ -10,7 +10,12 @@ from unipixel_ros.model.builder import (
 )
 from unipixel_ros.model.chat import DEFAULT_SYSTEM, chatml_prompt, memory_prefix
 from unipixel_ros.model.configuration import HeadSizes, PixelQwen2_5_VLConfig
-from unipixel_ros.model.decoding import Generation, TokenObserver, generate_greedy
+from unipixel_ros.model.decoding import (
+    Generation,
+    GreedyDecoder,
+    TokenObserver,
+    generate_greedy,
+)
 from unipixel_ros.model.layout import to_legacy_key, to_module_key, to_module_layout
 from unipixel_ros.model.loading import (
     LoadedUniPixel,
@@ -65,6 +70,7 @@ __all__ = [
     "TINY_RANDOM_MODEL",
     "TINY_SAM2_CONFIG_NAME",
     "Generation",
+    "GreedyDecoder",
     "HeadSizes",
     "LanguageStep",
     "LoadedUniPixel",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 
@@ -20,7 +21,7 @@ from unipixel_ros.model.configuration import TokenIds
 from unipixel_ros.model.mrope import MropePositions
 from unipixel_ros.model.unipixel_model import UniPixelModel
 
-__all__ = ["Generation", "TokenObserver", "generate_greedy"]
+__all__ = ["Generation", "GreedyDecoder", "TokenObserver", "generate_greedy"]
 
 TokenObserver = Callable[[tuple[int, ...]], bool]
 """Called with every token generated so far after each step; returning False cancels."""
@@ -40,6 +41,22 @@ class Generation:
     token_ids: tuple[int, ...]
     seg_states: torch.Tensor
     num_prompt_segs: int
+
+
+class GreedyDecoder(Protocol):
+    """A faster decode loop with the contract of ``generate_greedy`` (e.g. the compiled
+    static-cache loop of ``unipixel_ros.accel.llm_decode``)."""
+
+    def generate(
+        self,
+        *,
+        input_ids: torch.Tensor,
+        inputs_embeds: torch.Tensor,
+        positions: MropePositions,
+        max_new_tokens: int,
+        stop_ids: frozenset[int],
+        on_tokens: TokenObserver | None = None,
+    ) -> Generation: ...
 
 
 @torch.inference_mode()

@@ -14,6 +14,7 @@ SAM 2.1 encodes the frames once per query; every ``<|seg|>`` of the answer reuse
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from unipixel_ros.model.chat import (
     object_ids_before_seg,
 )
 from unipixel_ros.model.configuration import TokenIds, vision_config_of
-from unipixel_ros.model.decoding import Generation, generate_greedy
+from unipixel_ros.model.decoding import Generation, GreedyDecoder, generate_greedy
 from unipixel_ros.model.loading import load_unipixel
 from unipixel_ros.model.mrope import mrope_positions
 from unipixel_ros.model.object_memory import (
@@ -61,6 +62,8 @@ from unipixel_ros.sam import (
 from unipixel_ros.tracking import ClipStart, encode_clip, track_clip
 
 __all__ = ["TINY_RANDOM_MODEL", "PredictorSettings", "TextObserver", "UniPixelPredictor"]
+
+_LOG = logging.getLogger(__name__)
 
 TINY_RANDOM_MODEL = "tiny-random"
 """The model name (e.g. the node's `model_path`) of ``UniPixelPredictor.tiny``: RANDOM weights."""
@@ -137,6 +140,15 @@ class UniPixelPredictor:
         self.tokenizer = tokenizer
         self.settings = settings or PredictorSettings()
         self._ids = TokenIds.from_config(model.config)
+        self._decoder: GreedyDecoder | None = None
+
+    def use_decoder(self, decoder: GreedyDecoder | None) -> None:
+        """Decode with ``decoder`` (built for this model); None restores ``generate_greedy``.
+
+        A prompt too long for the decoder (e.g. a static cache) falls back to
+        ``generate_greedy`` for that query.
+        """
+        self._decoder = decoder
 
     # ------------------------------------------------------------------ construction
 
@@ -470,16 +482,29 @@ class UniPixelPredictor:
             spatial_merge_size=vision_config_of(config).spatial_merge_size,
             tokens_per_second=vision_config_of(config).tokens_per_second,
         )
+        max_new_tokens = 0 if teacher_forced else self.settings.max_new_tokens
+        stop_ids = self.tokenizer.stop_ids
+        on_tokens = None if on_text is None else (lambda t: on_text(self.tokenizer.decode(t)))
+        if self._decoder is not None:
+            try:
+                return self._decoder.generate(
+                    input_ids=ids,
+                    inputs_embeds=embeds,
+                    positions=positions,
+                    max_new_tokens=max_new_tokens,
+                    stop_ids=stop_ids,
+                    on_tokens=on_tokens,
+                )
+            except BadInputError as err:  # e.g. the prompt does not fit a static cache
+                _LOG.debug("decoder refused the prompt (%s); using generate_greedy", err)
         return generate_greedy(
             self.model,
             input_ids=ids,
             inputs_embeds=embeds,
             positions=positions,
-            max_new_tokens=0 if teacher_forced else self.settings.max_new_tokens,
-            stop_ids=self.tokenizer.stop_ids,
-            on_tokens=None
-            if on_text is None
-            else (lambda ids: on_text(self.tokenizer.decode(ids))),
+            max_new_tokens=max_new_tokens,
+            stop_ids=stop_ids,
+            on_tokens=on_tokens,
         )
 
     def _answer(

@@ -40,6 +40,7 @@ from unipixel_ros_interfaces.msg import Answer, ObjectMaskArray, ObjectPrompt
 from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects, ResetMemory
 from visualization_msgs.msg import MarkerArray
 
+from unipixel_ros.accel.llm_decode import resolve_llm_decoder
 from unipixel_ros.errors import BadInputError, CancelledError, UnipixelError
 from unipixel_ros.eval.overlay import label_image, overlay_instances
 from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
@@ -76,6 +77,7 @@ __all__ = ["PerceptionNode", "main"]
 NODE_NAME = "unipixel"
 ERROR_LOG_PERIOD_S = 5.0
 LATENCY_WINDOW = 200
+LLM_CACHE_POSITIONS = 8192  # static KV cache of the compiled decode loop; longer prompts: eager
 T = TypeVar("T")
 
 
@@ -155,6 +157,7 @@ class PerceptionNode(Node):
 
         self._perception: LivePerception | None = None
         self._model_description = "none"
+        self._backend = "none"
         if self.params.model_path:
             self._perception = self._load_perception()
             self._worker = InferenceWorker(
@@ -200,13 +203,16 @@ class PerceptionNode(Node):
                 device = "cuda" if torch.cuda.is_available() else "cpu"
             predictor = UniPixelPredictor.from_pretrained(params.model_path, device=device)
             self._model_description = f"{params.model_path} on {device}"
-        # The predictor runs eager PyTorch; compiled and TensorRT execution are not wired into
-        # the node yet (docs/known-limits.md), so a request for them is reported, not hidden.
-        if params.backend != "eager":
-            self.get_logger().warning(
-                f"backend '{params.backend}' requested; the node runs the eager PyTorch path "
-                "(compiled/TensorRT execution inside the node is not available yet)"
-            )
+        # The LLM decode loop follows `backend` (with fallback); SAM 2.1 tracking runs eager.
+        choice = resolve_llm_decoder(
+            params.backend, model=predictor.model, max_length=LLM_CACHE_POSITIONS
+        )
+        predictor.use_decoder(choice.decoder)
+        self._backend = f"llm {choice.backend.value}, sam2 eager"
+        self.get_logger().info(
+            f"backend: {choice.reason}; SAM 2.1 tracking runs eager (compiled or TensorRT "
+            "tracking is not wired into the node yet)"
+        )
         tracker = TrackerConfig(
             max_objects=params.max_objects,
             ring_capacity=params.ring_capacity,
@@ -644,7 +650,7 @@ class PerceptionNode(Node):
             "last_encoding": seen.last_encoding,
             "last_error": seen.last_error,
             "camera_info_received": all(io.info is not None for io in self._cameras.values()),
-            "backend": "eager",
+            "backend": self._backend,
             "model_loaded": self._perception is not None,
         }
         status.values = [KeyValue(key=k, value=str(v)) for k, v in pairs.items()]
