@@ -138,7 +138,9 @@ def test_bad_requests_get_clear_errors(seg_predictor) -> None:
         PerceptionConfig(tracker=TRACKER, query_frames=9)
 
 
-def test_describe_answers_about_a_clicked_point_and_about_a_tracked_object(steered_predictor) -> None:
+def test_describe_answers_about_a_clicked_point_and_about_a_tracked_object(
+    steered_predictor,
+) -> None:
     perception = _perception(steered_predictor("red"))
     _stream(perception, range(3))
     click = ObjectPromptSpec(points=((30.0, 30.0),), point_labels=(1,))
