@@ -77,15 +77,6 @@ def test_a_request_failing_inside_the_worker_gets_an_error_and_tracking_continue
     assert answer.success, answer.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: LivePerception.describe (unipixel_ros/perception/live.py) calls "
-    "[f.frame_index for f in frames].index(wanted) where frames are only the last query_frames "
-    "ring frames, so a stamp of an older frame still in the ring raises ValueError ('internal "
-    "error in describe'). Fix: if wanted is not among them, raise BadInputError naming the "
-    "stamp and saying that describe can use the last query_frames frames (or take frames up "
-    "to and including the wanted one)",
-)
 def test_describe_at_an_older_ring_frame_gets_a_clear_bad_input_message(live) -> None:
     stamps = _fill_ring(live)
     response = live.client.call("describe", _describe_at(stamps[0]))
@@ -94,14 +85,6 @@ def test_describe_at_an_older_ring_frame_gets_a_clear_bad_input_message(live) ->
     ), response.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: LivePerception.remove_objects (unipixel_ros/perception/live.py) checks unknown "
-    "ids on set(object_ids) but pops each listed id, so [5, 5] removes object 5 and then fails "
-    "with KeyError ('internal error'), breaking 'nothing is removed on failure'. Fix: "
-    "deduplicate first (object_ids = list(dict.fromkeys(object_ids))) or refuse repeated ids "
-    "with BadInputError before removing anything",
-)
 def test_remove_objects_with_a_repeated_id_removes_it_once_or_nothing(live) -> None:
     _fill_ring(live)
     added = live.client.call("add_objects", AddObjects.Request(objects=[_point()]))
@@ -188,19 +171,6 @@ def test_an_rviz_click_that_cannot_be_projected_is_refused_clearly(
     live.alive_and_tracking()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: of 100 concurrent Query calls only about 12 are ever answered; the rest are "
-    "lost and their callers wait forever (measured 2026-11-23, also with a KEEP_ALL client). "
-    "The services use rclpy's default service QoS (KEEP_LAST, depth 10) and each waiting "
-    "request blocks one of the MultiThreadedExecutor's os.cpu_count() threads (2 here), so the "
-    "worker's queue (max_pending_requests) is never full and no 'busy' answer is sent. Fix in "
-    "unipixel_ros/ros/perception_node.py: create the services and the Ask action with "
-    "qos_profile=QoSProfile(depth=256, reliability=RELIABLE) (a named constant), and in main() "
-    "use MultiThreadedExecutor(num_threads=params.max_pending_requests + 4) so that surplus "
-    "requests reach InferenceWorker.submit and get BusyError at once; also give "
-    "UnipixelClient's clients (unipixel_ros/ros/client.py) the same deeper QoS",
-)
 def test_a_hundred_concurrent_requests_all_get_an_answer_and_the_surplus_is_busy(live) -> None:
     live.client.call("reset_memory", ResetMemory.Request())
     live.alive_and_tracking()

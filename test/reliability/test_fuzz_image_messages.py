@@ -222,12 +222,6 @@ def test_a_png_announcing_a_billion_pixels_is_refused_before_decoding() -> None:
         compressed_to_rgb(_compressed(_png_claiming(40_000, 40_000), "png"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: compressed_to_rgb hands any format Pillow knows (GIF, BMP, TIFF, EPS...) to "
-    "Pillow; docs/node.md promises JPEG and PNG only. Fix: PilImage.open(..., "
-    "formats=('JPEG', 'PNG')) in unipixel_ros/ros/image_conversion.py",
-)
 @pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF"])
 def test_formats_other_than_jpeg_and_png_are_refused(fmt: str) -> None:
     with pytest.raises(BadInputError):

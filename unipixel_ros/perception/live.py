@@ -279,6 +279,7 @@ class LivePerception:
 
     def remove_objects(self, object_ids: Sequence[int]) -> tuple[int, ...]:
         """Forget objects; unknown ids fail the whole request and nothing is removed."""
+        object_ids = list(dict.fromkeys(object_ids))
         unknown = sorted(set(object_ids) - set(self._objects))
         if unknown:
             raise BadInputError(f"unknown object ids {unknown}; known: {sorted(self._objects)}")
@@ -328,7 +329,13 @@ class LivePerception:
             wanted = cam.frame_at(stamp_ns)
             position = len(frames) - 1
             if wanted is not None:
-                position = [f.frame_index for f in frames].index(wanted)
+                indices = [f.frame_index for f in frames]
+                if wanted not in indices:
+                    raise BadInputError(
+                        f"the frame with stamp {stamp_ns} ns is older than the last "
+                        f"{len(frames)} frames that describe looks at; use a newer stamp or 0"
+                    )
+                position = indices.index(wanted)
             height, width = frames[position].image.shape[:2]
             prompt.check_inside(width, height)
             visual = _visual_prompt(prompt, position)

@@ -20,6 +20,7 @@ from unipixel_ros_interfaces.action import Ask
 from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects, ResetMemory
 
 from unipixel_ros.errors import NotReadyError
+from unipixel_ros.ros.parameters import REQUEST_QOS
 
 __all__ = ["UnipixelClient"]
 
@@ -47,7 +48,7 @@ class UnipixelClient:
         self.node = Node(name)
         self._target = target.rstrip("/")
         self._clients = {
-            key: self.node.create_client(kind, f"{self._target}/{key}")
+            key: self.node.create_client(kind, f"{self._target}/{key}", qos_profile=REQUEST_QOS)
             for key, kind in SERVICES.items()
         }
         self._ask = ActionClient(self.node, Ask, f"{self._target}/ask")

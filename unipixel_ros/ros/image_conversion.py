@@ -118,7 +118,7 @@ def compressed_to_rgb(msg: CompressedImage) -> np.ndarray:
     if len(msg.data) == 0:
         raise BadInputError(f"compressed image (format {msg.format!r}) has no data")
     try:
-        with PilImage.open(io.BytesIO(bytes(msg.data))) as decoded:
+        with PilImage.open(io.BytesIO(bytes(msg.data)), formats=("JPEG", "PNG")) as decoded:
             rgb = np.asarray(decoded.convert("RGB"), dtype=np.uint8)
     except (OSError, ValueError, PilImage.DecompressionBombError) as err:
         raise BadInputError(

@@ -25,11 +25,17 @@ from rclpy.qos import (
 from unipixel_ros.errors import ConfigError
 
 __all__ = [
+    "REQUEST_QOS",
     "ImageTransport",
     "NodeParameters",
     "declare_and_read",
     "image_qos",
 ]
+
+
+# Service and action QoS of the node and its clients: requests beyond max_pending_requests must
+# reach the worker to be answered "busy"; a shallow queue would drop them silently instead.
+REQUEST_QOS = QoSProfile(depth=256, reliability=ReliabilityPolicy.RELIABLE)
 
 
 class ImageTransport(str, Enum):

@@ -64,6 +64,7 @@ from unipixel_ros.ros.image_conversion import (
 )
 from unipixel_ros.ros.input_monitor import InputMonitor
 from unipixel_ros.ros.parameters import (
+    REQUEST_QOS,
     ImageTransport,
     NodeParameters,
     declare_and_read,
@@ -77,6 +78,7 @@ __all__ = ["PerceptionNode", "main"]
 NODE_NAME = "unipixel"
 ERROR_LOG_PERIOD_S = 5.0
 LATENCY_WINDOW = 200
+SPARE_EXECUTOR_THREADS = 4  # image callbacks, timers and busy answers while requests wait
 LLM_CACHE_POSITIONS = 8192  # static KV cache of the compiled decode loop; longer prompts: eager
 T = TypeVar("T")
 
@@ -278,15 +280,33 @@ class PerceptionNode(Node):
 
     def _setup_requests(self) -> None:
         group = self._request_group
-        self.create_service(Query, "~/query", self._on_query, callback_group=group)
-        self.create_service(AddObjects, "~/add_objects", self._on_add_objects, callback_group=group)
         self.create_service(
-            RemoveObjects, "~/remove_objects", self._on_remove_objects, callback_group=group
+            Query, "~/query", self._on_query, qos_profile=REQUEST_QOS, callback_group=group
         )
         self.create_service(
-            ResetMemory, "~/reset_memory", self._on_reset_memory, callback_group=group
+            AddObjects,
+            "~/add_objects",
+            self._on_add_objects,
+            qos_profile=REQUEST_QOS,
+            callback_group=group,
         )
-        self.create_service(Describe, "~/describe", self._on_describe, callback_group=group)
+        self.create_service(
+            RemoveObjects,
+            "~/remove_objects",
+            self._on_remove_objects,
+            qos_profile=REQUEST_QOS,
+            callback_group=group,
+        )
+        self.create_service(
+            ResetMemory,
+            "~/reset_memory",
+            self._on_reset_memory,
+            qos_profile=REQUEST_QOS,
+            callback_group=group,
+        )
+        self.create_service(
+            Describe, "~/describe", self._on_describe, qos_profile=REQUEST_QOS, callback_group=group
+        )
         self._ask_server = ActionServer(
             self,
             Ask,
@@ -294,6 +314,8 @@ class PerceptionNode(Node):
             execute_callback=self._execute_ask,
             goal_callback=lambda _goal: GoalResponse.ACCEPT,
             cancel_callback=lambda _goal: CancelResponse.ACCEPT,
+            goal_service_qos_profile=REQUEST_QOS,
+            result_service_qos_profile=REQUEST_QOS,
             callback_group=group,
         )
 
@@ -670,7 +692,8 @@ def main(args: list[str] | None = None) -> None:
     node: PerceptionNode | None = None
     try:
         node = PerceptionNode()
-        executor = MultiThreadedExecutor()
+        threads = node.params.max_pending_requests + SPARE_EXECUTOR_THREADS
+        executor = MultiThreadedExecutor(num_threads=threads)
         executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):

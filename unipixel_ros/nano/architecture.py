@@ -1,0 +1,129 @@
+"""UniPixel-nano: the released architecture at a size that trains on a CPU in minutes.
+
+Same modules and loader as UniPixel-3B/7B (``build_unipixel``, ``load_unipixel``):
+
+* Qwen2.5-VL: vision tower 2 blocks of width 64 (merger width M = 256), language model 3 layers
+  of width D = 128 (4 heads, 2 key/value heads), tied embeddings;
+* SAM 2.1: the typed ``unipixel_ros/tiny`` Hiera preset at S = 128 (32x32 low-res masks);
+* the UniPixel heads at these sizes;
+* a byte-level BPE tokenizer trained here on the prompts and answers nano uses, with the Qwen
+  special tokens and ``<|ref|>``, ``<|seg|>``, ``<|mem|>`` in Qwen's order.
+
+The LLM sees two frames (one temporal slot) of 224x168 pixels: 48 visual tokens.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from unipixel_ros.eval import GRASPABLE_CUP_QUESTION
+from unipixel_ros.model import (
+    DEFAULT_SYSTEM,
+    TINY_SAM2_CONFIG_NAME,
+    MemoryTokenOrder,
+    PixelQwen2_5_VLConfig,
+    PredictorSettings,
+    QwenTokenizer,
+    QwenVideoSpec,
+    build_tiny_tokenizer,
+)
+from unipixel_ros.model.chat import LOCALIZE_WITH_IDS
+from unipixel_ros.nano.dataset import COLOURS, KINDS
+
+__all__ = [
+    "NANO_SAM2_IMAGE_SIZE",
+    "NANO_VIDEO",
+    "build_nano_tokenizer",
+    "nano_config",
+    "nano_settings",
+]
+
+NANO_SAM2_IMAGE_SIZE = 128
+#: Two frames of 224x168 for the LLM (48 merged visual tokens).
+NANO_VIDEO = QwenVideoSpec(sample_frames=2, min_pixels=224 * 168, pixels_per_frame_budget=224 * 168)
+_VOCAB_SIZE = 512
+
+
+def nano_settings(*, max_new_tokens: int = 24) -> PredictorSettings:
+    """Predictor settings nano was trained with (pass them to ``from_pretrained``).
+
+    Two LLM frames of 224x168; ``<|mem|>`` features pooled at the masked positions
+    (``MemoryTokenOrder.RASTER``: nano was trained that way, unlike the released weights).
+    """
+    return PredictorSettings(
+        video=NANO_VIDEO, max_new_tokens=max_new_tokens, memory_order=MemoryTokenOrder.RASTER
+    )
+
+
+def _corpus() -> list[str]:
+    """Every phrase the nano prompts and answers are made of, several times over."""
+    objects = [f"{colour} {kind}" for colour in COLOURS for kind in KINDS]
+    lines = [
+        f"system\n{DEFAULT_SYSTEM}",
+        "user\nassistant\n",
+        GRASPABLE_CUP_QUESTION,
+        LOCALIZE_WITH_IDS.format(GRASPABLE_CUP_QUESTION),
+        "Sure, it is . The answer is yes no. It is a",
+        "What colour is [0] ? What kind of object is [0] ? Does [0] have a handle?",
+        "Please describe [0] . Here is a video with 2 frames denoted as <1> to <2>. "
+        "The highlighted regions are as follows:\n[0]: <1>-<2>",
+    ]
+    lines += [f"Please segment the {name}." for name in objects]
+    lines += [f"It is a {name}." for name in objects]
+    return lines * 4
+
+
+def build_nano_tokenizer() -> QwenTokenizer:
+    """The nano tokenizer (deterministic: same merges and ids every call)."""
+    return build_tiny_tokenizer(vocab_size=_VOCAB_SIZE, corpus=_corpus())
+
+
+def nano_config(tokenizer: QwenTokenizer) -> PixelQwen2_5_VLConfig:
+    """The nano ``pixel_qwen2_5_vl`` configuration, token ids taken from ``tokenizer``."""
+    hidden, heads = 128, 4
+    half = hidden // heads // 2
+    mrope_section = [half - 2 * (half // 3), half // 3, half // 3]
+    return PixelQwen2_5_VLConfig(
+        text_config={
+            "vocab_size": tokenizer.vocab_size,
+            "hidden_size": hidden,
+            "intermediate_size": 2 * hidden,
+            "num_hidden_layers": 3,
+            "num_attention_heads": heads,
+            "num_key_value_heads": 2,
+            "max_position_embeddings": 4096,
+            "rope_parameters": {
+                "rope_type": "default",
+                "rope_theta": 10000.0,
+                "mrope_section": mrope_section,
+            },
+            "rms_norm_eps": 1e-6,
+            "bos_token_id": tokenizer.token_id("<|endoftext|>"),
+            "eos_token_id": tokenizer.token_id("<|im_end|>"),
+        },
+        tie_word_embeddings=True,
+        vision_start_token_id=tokenizer.token_id("<|vision_start|>"),
+        vision_end_token_id=tokenizer.token_id("<|vision_end|>"),
+        image_token_id=tokenizer.token_id("<|image_pad|>"),
+        video_token_id=tokenizer.token_id("<|video_pad|>"),
+        vision_config={
+            "depth": 2,
+            "hidden_size": 64,
+            "intermediate_size": 128,
+            "num_heads": 2,
+            "out_hidden_size": hidden,
+            "patch_size": 14,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "window_size": 112,
+            "fullatt_block_indexes": [1],
+            "tokens_per_second": 2,
+        },
+        sam2_config=TINY_SAM2_CONFIG_NAME,
+        sam2_image_size=NANO_SAM2_IMAGE_SIZE,
+        sam2_hidden_tokens=2,
+        ref_token_id=tokenizer.token_id("<|ref|>"),
+        seg_token_id=tokenizer.token_id("<|seg|>"),
+        mem_token_id=tokenizer.token_id("<|mem|>"),
+        dtype=torch.float32,
+    )

@@ -1,0 +1,111 @@
+"""``train_nano``: render the training scenes, train nano in stages, write the checkpoint.
+
+The CLI command ``unipixel-ros train-nano`` is a thin call of ``train_nano``.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import torch
+
+from unipixel_ros.errors import ConfigError
+from unipixel_ros.model import build_unipixel
+from unipixel_ros.nano.architecture import build_nano_tokenizer, nano_config
+from unipixel_ros.nano.checkpoint import save_nano_checkpoint
+from unipixel_ros.nano.dataset import load_or_render_scenes, scene_config
+from unipixel_ros.nano.trainer import TrainReport, TrainSettings, train_model
+
+__all__ = [
+    "DEFAULT_CACHE_DIR",
+    "EVAL_SEEDS",
+    "STEPS_PER_MINUTE",
+    "TRAIN_SEEDS",
+    "steps_for_budget",
+    "train_nano",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Generator seeds of the training scenes.
+TRAIN_SEEDS = range(0, 2000)
+#: Held-out generator seeds for evaluation (never trained on).
+EVAL_SEEDS = range(900_000, 901_000)
+#: Rendered scenes are cached here (outside the repository).
+DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "unipixel_nano_cache"
+#: Optimizer steps per minute of budget, measured with one thread on the 2-core dev VM
+#: (2026-11-23). CUDA is a guess (no GPU was available to measure it). The schedule depends
+#: on the step count only, so a run is reproducible for a given budget and device type.
+STEPS_PER_MINUTE = {"cpu": 170, "cuda": 1200}
+
+
+def steps_for_budget(minutes_budget: float, device: torch.device) -> int:
+    """Optimizer steps that fit ``minutes_budget`` minutes of training on ``device``."""
+    if minutes_budget <= 0:
+        raise ConfigError(f"minutes_budget must be > 0, got {minutes_budget}")
+    rate = STEPS_PER_MINUTE.get(device.type)
+    if rate is None:
+        raise ConfigError(
+            f"no step rate for device type {device.type!r}; known: {STEPS_PER_MINUTE}"
+        )
+    return max(1, int(minutes_budget * rate))
+
+
+def train_nano(
+    out_dir: str | Path,
+    *,
+    seed: int = 0,
+    minutes_budget: float = 35.0,
+    device: str | torch.device | None = None,
+    scene_seeds: range = TRAIN_SEEDS,
+    cache_dir: str | Path = DEFAULT_CACHE_DIR,
+    progress: bool = True,
+) -> TrainReport:
+    """Train UniPixel-nano and write its checkpoint to ``out_dir``.
+
+    Args:
+        out_dir: checkpoint directory (``config.json``, ``model.safetensors``,
+            ``tokenizer.json``, ``training.json``).
+        seed: seeds the weights, the task sampler and the clicks; same seed, budget and device
+            type give the same weights.
+        minutes_budget: training minutes (turned into a step count with ``STEPS_PER_MINUTE``);
+            rendering the scenes the first time comes on top (about 7 min for 2000 scenes on
+            the dev VM).
+        device: "cpu", "cuda", ...; CUDA when available by default.
+        scene_seeds: generator seeds of the training scenes.
+        cache_dir: where rendered scenes are cached.
+        progress: tqdm bars for rendering and training.
+    """
+    target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    settings = TrainSettings(seed=seed, steps=steps_for_budget(minutes_budget, target))
+    config = scene_config()
+    arrays = load_or_render_scenes(
+        scene_seeds, config=config, cache_dir=cache_dir, progress=progress
+    )
+    tokenizer = build_nano_tokenizer()
+    torch.manual_seed(seed)
+    model = build_unipixel(nano_config(tokenizer)).to(target)
+    report = train_model(
+        model,
+        tokenizer,
+        arrays,
+        settings=settings,
+        num_frames=config.frame_count,
+        progress=progress,
+    )
+    save_nano_checkpoint(
+        model,
+        tokenizer,
+        out_dir,
+        report=report,
+        extra={
+            "train_scene_seeds": [scene_seeds.start, scene_seeds.stop],
+            "scene_size": [config.width, config.height],
+            "scene_frames": config.frame_count,
+            "minutes_budget": minutes_budget,
+        },
+    )
+    logger.info("nano checkpoint written to %s", out_dir)
+    return report
