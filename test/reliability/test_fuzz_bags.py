@@ -4,9 +4,8 @@ Each example damages one file of a small valid bag (MCAP, plain or zstd-compress
 truncation, flipped bytes, a mangled metadata.yaml, or random bytes. `read_bag_frames` and
 `play_bag` must then either still work or raise `BagError` with a message; any other exception
 is a failure. The examples are derandomized (the same on every run). A wider random search
-(600 damages, 2026-11-23) found the escapes of bug READER_BUG, pinned in
-`test_read_bag_frames_turns_every_corruption_into_bag_error`; the fuzz test tolerates exactly
-those until the fix, so that it still catches any new kind of escape.
+(600 damages, 2026-11-23) found six kinds of escapes from `read_bag_frames` (fixed since); they
+stay pinned in `test_read_bag_frames_turns_every_corruption_into_bag_error`.
 """
 
 from __future__ import annotations
@@ -16,16 +15,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import apsw
 import pytest
 import rclpy
-from backports.zstd import ZstdError
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rclpy.node import Node
-from rosbags.serde import SerdeError
 
-from unipixel_ros.errors import BadInputError, BagError
+from unipixel_ros.errors import BagError
 from unipixel_ros.eval.bag_reader import read_bag_frames
 from unipixel_ros.eval.bag_writer import generate_sample_bag
 from unipixel_ros.ros.bag_player import message_class, play_bag
@@ -55,26 +51,6 @@ _TYPES = dict(
     )
 )
 REMAP = {topic: f"/reliability/fuzz_bag{topic}" for topic in CAMERA_TOPICS}
-# What escapes read_bag_frames today (bug READER_BUG, pinned by
-# test_read_bag_frames_turns_every_corruption_into_bag_error). The fuzz test tolerates these
-# only so that it can catch any NEW escape; remove this tuple when the bug is fixed.
-ESCAPES_OF_READER_BUG = (
-    SerdeError,
-    ZstdError,
-    apsw.CorruptError,
-    OverflowError,
-    MemoryError,
-    BadInputError,
-)
-READER_BUG = (
-    "bug: read_bag_frames lets rosbags/zstd/apsw/numpy errors of a corrupt bag escape "
-    "(SerdeError, ZstdError, apsw.CorruptError, OverflowError, MemoryError, and BadInputError "
-    "from a mangled image). Fix in unipixel_ros/eval/bag_reader.py: in read_bag_frames, wrap "
-    "the iteration (_messages and _FrameAssembler.add/flush) so that any exception other than "
-    "BagError becomes BagError(f'bag {path} is corrupt: ...') from err, as bag_player does"
-)
-
-
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("bags")
@@ -151,8 +127,6 @@ def test_read_bag_frames_on_a_damaged_bag_works_or_raises_bag_error(
         except BagError as err:
             assert str(bag) in str(err), (what, err)
             return
-        except ESCAPES_OF_READER_BUG:
-            return  # pinned below; delete ESCAPES_OF_READER_BUG with the fix
         assert all(f.rgb.ndim == 3 for f in frames), what
 
 
@@ -172,7 +146,6 @@ def test_play_bag_on_a_damaged_bag_works_or_raises_bag_error(
         assert stats.messages >= 0, what
 
 
-@pytest.mark.xfail(strict=True, reason=READER_BUG)
 @pytest.mark.parametrize(
     ("kind", "offset", "escaped"),
     [  # one inverted byte of the (deterministic) sample bag, and what escaped on 2026-11-23

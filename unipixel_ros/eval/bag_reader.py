@@ -169,9 +169,14 @@ def read_bag_frames(
         connections = [c for c in reader.connections if c.topic in wanted]
         parts = {topics.color_info, topics.color} | ({topics.depth, topics.ground_truth} & present)
         assembler = _FrameAssembler(topics=topics, parts=parts, fixed_frame=fixed_frame)
-        for topic, message in _messages(reader, connections, path):
-            yield from assembler.add(topic, message)
-        yield from assembler.flush()
+        try:
+            for topic, message in _messages(reader, connections, path):
+                yield from assembler.add(topic, message)
+            yield from assembler.flush()
+        except BagError:
+            raise
+        except Exception as err:  # rosbags, zstd, sqlite and numpy each raise their own types
+            raise BagError(f"bag {path} is corrupt: {type(err).__name__}: {err}") from err
 
 
 class _FrameAssembler:
@@ -266,8 +271,8 @@ def _open_reader(path: Path) -> Iterator[Reader]:
     try:
         reader = Reader(path)
         reader.open()
-    except _STORAGE_ERRORS as err:
-        msg = f"cannot open bag {path}: {type(err).__name__}: {err}"
+    except Exception as err:  # rosbags, zstd, sqlite, yaml and numpy each raise their own types
+        msg = f"cannot open bag {path} (corrupt?): {type(err).__name__}: {err}"
         raise BagError(msg) from err
     try:
         yield reader
