@@ -34,12 +34,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     node.set_defaults(run=_run_node)
 
-    from unipixel_ros.cli import bench, build_engines, demo, eval_command
+    from unipixel_ros.cli import bench, build_engines, demo, eval_command, train_nano
 
     demo.add_parser(commands)
     bench.add_parser(commands)
     build_engines.add_parser(commands)
     eval_command.add_parser(commands)
+    train_nano.add_parser(commands)
     return parser
 
 

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from unipixel_ros.errors import ConfigError
+from unipixel_ros.model import build_unipixel
+from unipixel_ros.nano import (
+    SceneArrays,
+    Stage,
+    StepLosses,
+    TrainSettings,
+    nano_config,
+    steps_for_budget,
+    train_model,
+)
+
+
+def _train(tokenizer, scenes: SceneArrays, settings: TrainSettings) -> tuple[list, object]:
+    torch.manual_seed(settings.seed)
+    model = build_unipixel(nano_config(tokenizer))
+    seen: list[dict[str, float]] = []
+
+    def record(_step: int, losses: StepLosses) -> None:
+        seen.append({name: float(value.detach()) for name, value in losses.terms.items()})
+
+    train_model(
+        model, tokenizer, scenes, settings=settings, num_frames=8, progress=False, on_step=record
+    )
+    return seen, model
+
+
+def test_training_is_deterministic_given_its_seed(nano_tokenizer, small_scenes) -> None:
+    settings = TrainSettings(seed=3, steps=3, warmup_steps=1, stage_fractions=(0.0, 0.0, 1.0))
+    first, model_a = _train(nano_tokenizer, small_scenes, settings)
+    second, model_b = _train(nano_tokenizer, small_scenes, settings)
+    assert first == second
+    weights_b = model_b.state_dict()
+    for key, value in model_a.state_dict().items():
+        torch.testing.assert_close(value, weights_b[key], rtol=0, atol=0, msg=key)
+
+
+def test_joint_stage_runs_every_task_and_trains_every_head(nano_tokenizer, small_scenes) -> None:
+    settings = TrainSettings(seed=0, steps=1, warmup_steps=1, stage_fractions=(0.0, 0.0, 1.0))
+    seen, model = _train(nano_tokenizer, small_scenes, settings)
+    assert set(seen[0]) == {
+        "track_start",
+        "track",
+        "click",
+        "ref_lm",
+        "seg_lm",
+        "seg_mask",
+        "mem_lm",
+    }
+    for name in ("seg_head", "ref_proj", "msk_proj", "tem_proj", "lm_head"):
+        grads = [p.grad for p in getattr(model, name).parameters()]
+        assert all(g is not None and g.abs().sum() > 0 for g in grads), name
+    memory_attention = list(model.sam2.memory_attention.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in memory_attention)
+
+
+def test_ref_stage_trains_no_segmentation_from_text(nano_tokenizer, small_scenes) -> None:
+    settings = TrainSettings(seed=0, steps=1, warmup_steps=1, stage_fractions=(1.0, 0.0, 0.0))
+    seen, _ = _train(nano_tokenizer, small_scenes, settings)
+    assert set(seen[0]) == {"track_start", "track", "click", "ref_lm"}
+
+
+def test_stages_follow_ref_then_seg_then_joint() -> None:
+    settings = TrainSettings(steps=10, stage_fractions=(0.2, 0.3, 0.5))
+    stages = [settings.stage_of(step) for step in range(10)]
+    assert stages == [Stage.REF] * 2 + [Stage.SEG] * 3 + [Stage.JOINT] * 5
+
+
+def test_train_settings_reject_stage_shares_that_do_not_sum_to_one() -> None:
+    with pytest.raises(ConfigError, match="summing to 1"):
+        TrainSettings(stage_fractions=(0.5, 0.5, 0.5))
+
+
+def test_budget_turns_into_steps_per_device_type() -> None:
+    assert steps_for_budget(2.0, torch.device("cpu")) == 2 * steps_for_budget(
+        1.0, torch.device("cpu")
+    )
+    with pytest.raises(ConfigError, match="minutes_budget must be > 0"):
+        steps_for_budget(0.0, torch.device("cpu"))
+    with pytest.raises(ConfigError, match="no step rate for device type 'meta'"):
+        steps_for_budget(1.0, torch.device("meta"))
