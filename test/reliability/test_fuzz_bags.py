@@ -51,6 +51,8 @@ _TYPES = dict(
     )
 )
 REMAP = {topic: f"/reliability/fuzz_bag{topic}" for topic in CAMERA_TOPICS}
+
+
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("bags")

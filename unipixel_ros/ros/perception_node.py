@@ -62,7 +62,7 @@ from unipixel_ros.ros.image_conversion import (
     rgb_to_image,
     uses_cv_bridge,
 )
-from unipixel_ros.ros.input_monitor import InputMonitor
+from unipixel_ros.ros.input_monitor import STALE_AFTER_S, InputMonitor
 from unipixel_ros.ros.parameters import (
     REQUEST_QOS,
     ImageTransport,
@@ -655,6 +655,9 @@ class PerceptionNode(Node):
             status.level, status.message = DiagnosticStatus.WARN, "no model loaded"
         elif seen.frames_received == 0:
             status.level, status.message = DiagnosticStatus.WARN, "waiting for images"
+        elif seen.rate_hz == 0.0 and seen.seconds_since_last_frame > STALE_AFTER_S:
+            status.level = DiagnosticStatus.WARN
+            status.message = f"no image for {seen.seconds_since_last_frame:.0f} s"
         else:
             status.level, status.message = DiagnosticStatus.OK, "running"
         pairs = {
@@ -663,6 +666,7 @@ class PerceptionNode(Node):
             "frames_processed": stats.frames_processed if stats else 0,
             "frames_dropped": self._dropped,
             "input_rate_hz": f"{seen.rate_hz:.2f}",
+            "seconds_since_last_frame": f"{seen.seconds_since_last_frame:.1f}",
             "latency_p50_ms": f"{p50:.1f}",
             "latency_p95_ms": f"{p95:.1f}",
             "objects_tracked": self._objects_tracked,
