@@ -144,7 +144,8 @@ def stop_live(live: Live, *, timeout_s: float = 30.0) -> tuple[int, str]:
     return code, live.log.read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
+# Module scope: every graph-test module talks to "/unipixel", so no node may outlive its module.
+@pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     running = start_live(tmp_path_factory.mktemp("live") / "node.log")
     try:
