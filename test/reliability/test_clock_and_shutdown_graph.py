@@ -13,8 +13,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import Inbox, Live, stamp_of, start_live, stop_live
 from diagnostic_msgs.msg import DiagnosticArray
+from live_node import Inbox, Live, stamp_of, start_live, stop_live
 from rosgraph_msgs.msg import Clock
 from unipixel_ros_interfaces.srv import Query
 

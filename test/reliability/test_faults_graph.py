@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import LIVE_PARAMETERS, OPTICAL_FRAME, TOPICS, stamp_of
 from geometry_msgs.msg import Point, PointStamped
+from live_node import LIVE_PARAMETERS, OPTICAL_FRAME, TOPICS, stamp_of
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 from unipixel_ros_interfaces.msg import ObjectPrompt
