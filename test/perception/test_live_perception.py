@@ -8,6 +8,7 @@ import pytest
 from unipixel_ros.errors import BadInputError, CancelledError, ConfigError, NotReadyError
 from unipixel_ros.model import SEG_TOKEN
 from unipixel_ros.perception import LivePerception, ObjectPromptSpec, PerceptionConfig
+from unipixel_ros.perception.records import MAX_LABEL_CHARS, MAX_PROMPT_POINTS
 from unipixel_ros.tracking import TrackerConfig
 
 TRACKER = TrackerConfig(max_objects=4, ring_capacity=4)
@@ -136,6 +137,21 @@ def test_bad_requests_get_clear_errors(seg_predictor) -> None:
         ObjectPromptSpec(points=((1.0, 1.0),), point_labels=(1,), box=(0.0, 0.0, 2.0, 2.0))
     with pytest.raises(ConfigError, match="query_frames is 9"):
         PerceptionConfig(tracker=TRACKER, query_frames=9)
+
+
+def test_requests_beyond_the_size_limits_are_refused(seg_predictor) -> None:
+    perception = _perception(seg_predictor, cameras=("front", "wrist"))
+    for camera in ("front", "wrist"):
+        _stream(perception, range(1), camera=camera)
+    with pytest.raises(BadInputError, match=r"cameras must not repeat: \['front', 'front'\]"):
+        perception.query("what is there?", cameras=("front", "front"))
+    click = {"points": ((1.0, 1.0),), "point_labels": (1,)}
+    ObjectPromptSpec(label="x" * MAX_LABEL_CHARS, **click)
+    with pytest.raises(BadInputError, match=f"the limit is {MAX_LABEL_CHARS}"):
+        ObjectPromptSpec(label="x" * (MAX_LABEL_CHARS + 1), **click)
+    many = MAX_PROMPT_POINTS + 1
+    with pytest.raises(BadInputError, match=f"{many} points; the limit is {MAX_PROMPT_POINTS}"):
+        ObjectPromptSpec(points=((1.0, 1.0),) * many, point_labels=(1,) * many)
 
 
 def test_describe_answers_about_a_clicked_point_and_about_a_tracked_object(

@@ -8,7 +8,7 @@
 - a bag loops (stamps jump backwards): every replayed frame is processed again;
 - RViz clicks without a transform, behind the camera or NaN: a clear log line, no crash;
 - 100 concurrent requests: each must get an answer, the surplus an explicit "busy ... retry
-  later", and the node must keep tracking (no deadlock). Today most of them are lost (xfail).
+  later", and the node must keep tracking (no deadlock).
 """
 
 from __future__ import annotations

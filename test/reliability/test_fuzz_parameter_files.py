@@ -76,14 +76,6 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "model_path": st.sampled_from(["", "tiny-random", "/nonexistent/unipixel_checkpoint"]),
     "not_a_parameter": SCALARS,
 }
-BUG_TYPES = (
-    "bug: declare_and_read accepts parameter values it cannot use, so start-up fails with a "
-    "Python exception and a traceback instead of ConfigError/exit 2. Fix in "
-    "unipixel_ros/ros/parameters.py declare_and_read: after declare_parameter, raise "
-    "ConfigError(f'parameter {name}: ...') when the value is None (YAML [] or null: "
-    "Parameter.Type.NOT_SET) or its type differs from the default's; validate the topic "
-    "parameters with rclpy.validate_topic_name (InvalidTopicNameException -> ConfigError)"
-)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -149,14 +141,6 @@ def test_a_value_out_of_range_stops_the_node_with_exit_code_2_and_no_traceback(
     assert "query_frames (9) exceeds ring_capacity (4)" in output and "Traceback" not in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a params file that is not valid YAML fails in rclpy.init(args), which main() "
-    "calls outside its try block: exit 1 with an RCLError traceback. Fix in "
-    "unipixel_ros/ros/perception_node.py main(): call rclpy.init(args=args) inside the try "
-    "and turn rclpy's RCLError/RCLInvalidROSArgsError into a FATAL 'cannot parse the "
-    "parameters: ...' line and SystemExit(2)",
-)
 def test_a_params_file_that_is_not_yaml_stops_the_node_with_exit_code_2(tmp_path: Path) -> None:
     params_file = tmp_path / "params.yaml"
     params_file.write_text("unipixel:\n  ros__parameters:\n    max_objects: [\n")
@@ -177,7 +161,6 @@ def test_a_params_file_that_is_not_yaml_stops_the_node_with_exit_code_2(tmp_path
     assert done.returncode == 2 and "Traceback" not in output, output
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_TYPES)
 @pytest.mark.parametrize(
     "parameters",
     [
@@ -196,13 +179,6 @@ def test_unusable_parameter_values_raise_config_error_naming_the_parameter(
         _start(_write(tmp_path / "params.yaml", parameters))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: use_sim_time is declared by rclpy's Node.__init__, so a wrong type there "
-    "raises InvalidParameterTypeException before declare_and_read runs (traceback, exit 1). "
-    "Fix in unipixel_ros/ros/perception_node.py: catch rclpy.exceptions.ParameterException "
-    "around super().__init__ and raise ConfigError(f'parameter ...: {err}') from err",
-)
 def test_a_wrong_use_sim_time_raises_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="use_sim_time"):
         _start(_write(tmp_path / "params.yaml", {"use_sim_time": "yes please"}))

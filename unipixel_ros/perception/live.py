@@ -186,12 +186,15 @@ class LivePerception:
         object is reported on every camera where its mask is not empty.
 
         Raises:
-            BadInputError: empty, oversized or unsafe text; unknown camera; bad frame count.
+            BadInputError: empty, oversized or unsafe text; unknown or repeated camera; bad
+                frame count.
             NotReadyError: a camera has no frame yet.
             CancelledError: ``on_text`` returned False.
         """
         self._check_text(text)
         names = tuple(cameras) or (self.config.cameras[0],)
+        if len(set(names)) != len(names):
+            raise BadInputError(f"cameras must not repeat: {list(names)}")
         cams = [self._camera(name) for name in names]
         count = num_frames or self.config.query_frames
         capacity = self.config.tracker.ring_capacity

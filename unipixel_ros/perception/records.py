@@ -9,7 +9,19 @@ import numpy as np
 from unipixel_ros.errors import BadInputError
 from unipixel_ros.tracking import ObjectState
 
-__all__ = ["FrameOutput", "ObjectPromptSpec", "ObjectView", "QueryOutput"]
+__all__ = [
+    "MAX_LABEL_CHARS",
+    "MAX_PROMPT_POINTS",
+    "FrameOutput",
+    "ObjectPromptSpec",
+    "ObjectView",
+    "QueryOutput",
+]
+
+# Request size limits: a label is republished with every frame, and SAM's prompt encoder
+# gains nothing from hundreds of clicks on one object.
+MAX_LABEL_CHARS = 256
+MAX_PROMPT_POINTS = 32
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,6 +43,14 @@ class ObjectPromptSpec:
     box: tuple[float, float, float, float] | None = None
 
     def __post_init__(self) -> None:
+        if len(self.label) > MAX_LABEL_CHARS:
+            raise BadInputError(
+                f"the label has {len(self.label)} characters; the limit is {MAX_LABEL_CHARS}"
+            )
+        if len(self.points) > MAX_PROMPT_POINTS:
+            raise BadInputError(
+                f"an object prompt has {len(self.points)} points; the limit is {MAX_PROMPT_POINTS}"
+            )
         if bool(self.points) == (self.box is not None):
             raise BadInputError(
                 f"an object prompt needs points or a box, not both or neither (got "

@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any
 
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.exceptions import ParameterException
+from rclpy.exceptions import InvalidTopicNameException, ParameterException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import (
@@ -21,6 +21,7 @@ from rclpy.qos import (
     ReliabilityPolicy,
     qos_profile_sensor_data,
 )
+from rclpy.validate_topic_name import validate_topic_name
 
 from unipixel_ros.errors import ConfigError
 
@@ -169,11 +170,15 @@ _DESCRIPTIONS = {
 }
 
 
+_TOPICS = ("image_topic", "camera_info_topic", "depth_topic", "clicked_point_topic")
+
+
 def declare_and_read(node: Node) -> NodeParameters:
     """Declare every parameter on ``node`` (with descriptions) and read them.
 
     Raises:
-        ConfigError: a value is outside its documented range.
+        ConfigError: a value has the wrong type, is empty (`[]` or null in YAML), is not a valid
+            topic name where one is needed, or is outside its documented range.
     """
     values: dict[str, Any] = {}
     defaults = NodeParameters()
@@ -184,9 +189,17 @@ def declare_and_read(node: Node) -> NodeParameters:
             Parameter.Type.STRING_ARRAY if item.name == "cameras" else getattr(defaults, item.name)
         )
         try:
-            values[item.name] = node.declare_parameter(item.name, default, descriptor).value
+            value = node.declare_parameter(item.name, default, descriptor).value
         except ParameterException as err:
             raise ConfigError(f"parameter {item.name}: {err}") from err
+        if value is None and item.name != "cameras":
+            raise ConfigError(f"parameter {item.name} has no value (an empty list or null)")
+        if item.name in _TOPICS:
+            try:
+                validate_topic_name(value)
+            except InvalidTopicNameException as err:
+                raise ConfigError(f"parameter {item.name}: {value!r} is not a topic name") from err
+        values[item.name] = value
     values["cameras"] = tuple(values["cameras"] or ())
     return NodeParameters(**values)
 

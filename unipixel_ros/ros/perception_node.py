@@ -31,6 +31,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point, PointStamped
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
@@ -41,7 +42,7 @@ from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjec
 from visualization_msgs.msg import MarkerArray
 
 from unipixel_ros.accel.llm_decode import resolve_llm_decoder
-from unipixel_ros.errors import BadInputError, CancelledError, UnipixelError
+from unipixel_ros.errors import BadInputError, CancelledError, ConfigError, UnipixelError
 from unipixel_ros.eval.overlay import label_image, overlay_instances
 from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
 from unipixel_ros.perception import (
@@ -143,7 +144,10 @@ class PerceptionNode(Node):
     def __init__(self, **node_kwargs: Any) -> None:
         # Set first: rclpy destroys the node at shutdown even when __init__ failed half-way.
         self._worker: InferenceWorker[str, None] | None = None
-        super().__init__(NODE_NAME, **node_kwargs)
+        try:
+            super().__init__(NODE_NAME, **node_kwargs)
+        except ParameterException as err:  # rclpy's own parameters, such as use_sim_time
+            raise ConfigError(f"parameter {err}") from err
         self.params: NodeParameters = declare_and_read(self)
         self._input = InputMonitor()
         self._last_logged: dict[str, float] = {}
@@ -692,7 +696,11 @@ class PerceptionNode(Node):
 
 def main(args: list[str] | None = None) -> None:
     """Run the node until Ctrl-C or an external shutdown."""
-    rclpy.init(args=args)
+    try:
+        rclpy.init(args=args)
+    except RuntimeError as err:  # rclpy's RCLError or UnknownROSArgsError: bad arguments or YAML
+        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot parse the ROS arguments: {err}")
+        raise SystemExit(2) from err
     node: PerceptionNode | None = None
     try:
         node = PerceptionNode()
