@@ -31,7 +31,7 @@ def _train(tokenizer, scenes: SceneArrays, settings: TrainSettings) -> tuple[lis
 
 
 def test_training_is_deterministic_given_its_seed(nano_tokenizer, small_scenes) -> None:
-    settings = TrainSettings(seed=3, steps=3, warmup_steps=1, stage_fractions=(0.0, 0.0, 1.0))
+    settings = TrainSettings(seed=3, steps=3, warmup_steps=1, stage_fractions=(0.0, 0.0, 0.0, 1.0))
     first, model_a = _train(nano_tokenizer, small_scenes, settings)
     second, model_b = _train(nano_tokenizer, small_scenes, settings)
     assert first == second
@@ -41,7 +41,7 @@ def test_training_is_deterministic_given_its_seed(nano_tokenizer, small_scenes) 
 
 
 def test_joint_stage_runs_every_task_and_trains_every_head(nano_tokenizer, small_scenes) -> None:
-    settings = TrainSettings(seed=0, steps=1, warmup_steps=1, stage_fractions=(0.0, 0.0, 1.0))
+    settings = TrainSettings(seed=0, steps=1, warmup_steps=1, stage_fractions=(0.0, 0.0, 0.0, 1.0))
     seen, model = _train(nano_tokenizer, small_scenes, settings)
     assert set(seen[0]) == {
         "track_start",
@@ -59,21 +59,30 @@ def test_joint_stage_runs_every_task_and_trains_every_head(nano_tokenizer, small
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in memory_attention)
 
 
+def test_sam_stage_trains_segmentation_only(nano_tokenizer, small_scenes) -> None:
+    settings = TrainSettings(seed=0, steps=1, warmup_steps=1, stage_fractions=(1.0, 0, 0, 0))
+    seen, model = _train(nano_tokenizer, small_scenes, settings)
+    assert set(seen[0]) == {"track_start", "track", "click"}
+    assert all(p.grad is None for p in model.model.language_model.parameters())
+
+
 def test_ref_stage_trains_no_segmentation_from_text(nano_tokenizer, small_scenes) -> None:
-    settings = TrainSettings(seed=0, steps=1, warmup_steps=1, stage_fractions=(1.0, 0.0, 0.0))
+    settings = TrainSettings(seed=0, steps=1, warmup_steps=1, stage_fractions=(0, 1.0, 0, 0))
     seen, _ = _train(nano_tokenizer, small_scenes, settings)
     assert set(seen[0]) == {"track_start", "track", "click", "ref_lm"}
 
 
-def test_stages_follow_ref_then_seg_then_joint() -> None:
-    settings = TrainSettings(steps=10, stage_fractions=(0.2, 0.3, 0.5))
+def test_stages_follow_sam_then_ref_then_seg_then_joint() -> None:
+    settings = TrainSettings(steps=10, stage_fractions=(0.1, 0.2, 0.3, 0.4))
     stages = [settings.stage_of(step) for step in range(10)]
-    assert stages == [Stage.REF] * 2 + [Stage.SEG] * 3 + [Stage.JOINT] * 5
+    assert stages == [Stage.SAM] + [Stage.REF] * 2 + [Stage.SEG] * 3 + [Stage.JOINT] * 4
 
 
 def test_train_settings_reject_stage_shares_that_do_not_sum_to_one() -> None:
     with pytest.raises(ConfigError, match="summing to 1"):
-        TrainSettings(stage_fractions=(0.5, 0.5, 0.5))
+        TrainSettings(stage_fractions=(0.5, 0.5, 0.5, 0.5))
+    with pytest.raises(ConfigError, match="4 shares"):
+        TrainSettings(stage_fractions=(0.5, 0.5))
 
 
 def test_budget_turns_into_steps_per_device_type() -> None:

@@ -14,7 +14,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("out_dir", type=Path, help="where the checkpoint is written")
     parser.add_argument("--seed", type=int, default=0, help="training seed")
-    parser.add_argument("--minutes", type=float, default=35.0, help="training time budget")
+    parser.add_argument("--minutes", type=float, default=36.0, help="training time budget")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if present)")
     parser.set_defaults(run=_run)
 

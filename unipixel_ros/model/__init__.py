@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from unipixel_ros.model.builder import (
+    NANO_SAM2_CONFIG_NAME,
     TINY_SAM2_CONFIG_NAME,
     build_unipixel,
     sam2_config_for,
@@ -68,6 +69,7 @@ __all__ = [
     "REF_TOKEN",
     "SEG_TOKEN",
     "TINY_RANDOM_MODEL",
+    "NANO_SAM2_CONFIG_NAME",
     "TINY_SAM2_CONFIG_NAME",
     "Generation",
     "GreedyDecoder",

@@ -19,10 +19,18 @@ from unipixel_ros.model.tokenizer import QwenTokenizer
 from unipixel_ros.model.unipixel_model import UniPixelModel
 from unipixel_ros.sam import Sam2Config, build_sam2
 
-__all__ = ["TINY_SAM2_CONFIG_NAME", "build_unipixel", "sam2_config_for", "tiny_config"]
+__all__ = [
+    "NANO_SAM2_CONFIG_NAME",
+    "TINY_SAM2_CONFIG_NAME",
+    "build_unipixel",
+    "sam2_config_for",
+    "tiny_config",
+]
 
 #: ``sam2_config`` value of the tiny test models (not a Hydra name).
 TINY_SAM2_CONFIG_NAME = "unipixel_ros/tiny"
+#: ``sam2_config`` value of UniPixel-nano (``Sam2Config.nano``).
+NANO_SAM2_CONFIG_NAME = "unipixel_ros/nano"
 _HIERA_B_PLUS_NAMES = frozenset(
     {
         "configs/sam2.1_hiera_b+",
@@ -42,7 +50,9 @@ def sam2_config_for(config: PixelQwen2_5_VLConfig) -> Sam2Config:
         return Sam2Config.hiera_b_plus(image_size=config.sam2_image_size)
     if name == TINY_SAM2_CONFIG_NAME:
         return Sam2Config.tiny(image_size=config.sam2_image_size)
-    known = sorted(_HIERA_B_PLUS_NAMES | {TINY_SAM2_CONFIG_NAME})
+    if name == NANO_SAM2_CONFIG_NAME:
+        return Sam2Config.nano(image_size=config.sam2_image_size)
+    known = sorted(_HIERA_B_PLUS_NAMES | {TINY_SAM2_CONFIG_NAME, NANO_SAM2_CONFIG_NAME})
     raise ConfigError(f"unsupported sam2_config {name!r}; supported: {known}")
 
 

@@ -19,7 +19,7 @@ import torch
 from unipixel_ros.eval import GRASPABLE_CUP_QUESTION
 from unipixel_ros.model import (
     DEFAULT_SYSTEM,
-    TINY_SAM2_CONFIG_NAME,
+    NANO_SAM2_CONFIG_NAME,
     MemoryTokenOrder,
     PixelQwen2_5_VLConfig,
     PredictorSettings,
@@ -119,7 +119,7 @@ def nano_config(tokenizer: QwenTokenizer) -> PixelQwen2_5_VLConfig:
             "fullatt_block_indexes": [1],
             "tokens_per_second": 2,
         },
-        sam2_config=TINY_SAM2_CONFIG_NAME,
+        sam2_config=NANO_SAM2_CONFIG_NAME,
         sam2_image_size=NANO_SAM2_IMAGE_SIZE,
         sam2_hidden_tokens=2,
         ref_token_id=tokenizer.token_id("<|ref|>"),

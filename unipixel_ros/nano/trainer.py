@@ -1,12 +1,13 @@
 """Staged training of UniPixel-nano on rendered synthetic scenes.
 
-One step takes one scene (frame 0 and a window of three consecutive later frames) and sums the
-losses of the tasks its stage runs:
+One step takes one scene (frame 0 and a window of three consecutive later frames), plus
+``click_scenes - 1`` more scenes for clicks, and sums the losses of the tasks its stage runs:
 
 * SAM 2.1, every stage: a click on every object of frame 0, tracked through the window with
   SAM 2.1's memory (the package's ``track_step``, as the streaming tracker runs it); and a click
-  per object on one window frame, every multimask output scored (SAM's min-over-masks loss,
-  IoU head, object-score head).
+  per object on one rendered frame of each click scene, every multimask output scored (SAM's
+  min-over-masks loss, IoU head, object-score head).
+* stage ``SAM`` (the SAM 2.1 pre-training UniPixel starts from): only the SAM 2.1 losses.
 * stage ``REF`` (align ``<|ref|>``): a point or box on frame 0 -> ``"[0] <|ref|>"`` in a question
   about the object's colour / kind / handle -> language-model loss on the answer.
 * stage ``SEG`` (align ``<|seg|>``): "Please segment the red cup." or "Which cup is graspable?"
@@ -68,6 +69,7 @@ _INITIAL_OBJECT_SCORE_BIAS = 2.0
 class Stage(enum.Enum):
     """Training stages, in order."""
 
+    SAM = "sam"
     REF = "ref"
     SEG = "seg"
     JOINT = "joint"
@@ -79,39 +81,45 @@ class TrainSettings:
 
     Args:
         seed: seeds torch, the task sampler and the click positions.
-        steps: optimizer steps (one scene each).
-        stage_fractions: share of the steps for ``REF``, ``SEG`` and ``JOINT``.
+        steps: optimizer steps.
+        stage_fractions: share of the steps for ``SAM``, ``REF``, ``SEG`` and ``JOINT``.
+        click_scenes: scenes whose clicks one step trains on (the step's scene included).
         learning_rate: AdamW peak learning rate (linear warm-up, cosine decay to 5 %).
         warmup_steps: warm-up length.
         weight_decay: AdamW weight decay.
-        max_grad_norm: gradient clipping.
+        max_grad_norm: gradient clipping, applied to SAM 2.1 and to the rest separately (so
+            the language losses never scale the mask gradients down).
     """
 
     seed: int = 0
     steps: int = 6000
-    stage_fractions: tuple[float, float, float] = (0.25, 0.3, 0.45)
-    learning_rate: float = 2e-3
-    warmup_steps: int = 200
+    stage_fractions: tuple[float, ...] = (0.35, 0.15, 0.2, 0.3)
+    click_scenes: int = 4
+    learning_rate: float = 3e-3
+    warmup_steps: int = 100
     weight_decay: float = 0.01
     max_grad_norm: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise ConfigError(f"TrainSettings.steps must be >= 1, got {self.steps}")
-        if len(self.stage_fractions) != 3 or abs(sum(self.stage_fractions) - 1.0) > 1e-6:
+        if self.steps < 1 or self.click_scenes < 1:
             raise ConfigError(
-                f"stage_fractions must be three shares summing to 1, got {self.stage_fractions}"
+                f"TrainSettings needs steps >= 1 and click_scenes >= 1, got {self.steps} "
+                f"and {self.click_scenes}"
             )
-        if min(self.stage_fractions) < 0.0:
-            raise ConfigError(f"stage_fractions must be >= 0, got {self.stage_fractions}")
+        shares = self.stage_fractions
+        if len(shares) != len(Stage) or abs(sum(shares) - 1.0) > 1e-6 or min(shares) < 0.0:
+            raise ConfigError(
+                f"stage_fractions must be {len(Stage)} shares >= 0 summing to 1, got {shares}"
+            )
 
     def stage_of(self, step: int) -> Stage:
         """The stage of optimizer step ``step`` (0-based)."""
-        ref_end = self.stage_fractions[0] * self.steps
-        seg_end = ref_end + self.stage_fractions[1] * self.steps
-        if step < ref_end:
-            return Stage.REF
-        return Stage.SEG if step < seg_end else Stage.JOINT
+        end = 0.0
+        for stage, share in zip(Stage, self.stage_fractions, strict=True):
+            end += share * self.steps
+            if step < end:
+                return stage
+        return Stage.JOINT
 
 
 @dataclass(frozen=True)
@@ -197,7 +205,7 @@ class _StepRunner:
 
     # ------------------------------------------------------------------ one step
 
-    def losses(self, scene: int, stage: Stage) -> StepLosses:
+    def losses(self, scene: int, stage: Stage, click_scenes: list[int]) -> StepLosses:
         arrays = self.arrays
         rgb, labels = arrays.rgb[scene], arrays.labels[scene]
         images = preprocess_frames(rgb, image_size=self.sam.image_size, device=self.device)
@@ -206,8 +214,9 @@ class _StepRunner:
         terms: dict[str, torch.Tensor] = {}
         frame_numbers = [int(i) for i in arrays.frame_indices[scene]]
         terms.update(self._track_losses(features, labels, object_ids, frame_numbers))
-        window_frame = 1 + int(self.rng.integers(WINDOW))
-        terms["click"] = self._click_loss(features[window_frame], labels[window_frame], object_ids)
+        terms["click"] = self._click_losses(scene, features, click_scenes)
+        if stage is Stage.SAM:
+            return StepLosses(terms=terms)
         second = int(self.rng.integers(WINDOW + 1))
         video = prepare_qwen_video([rgb[0], rgb[second]], spec=NANO_VIDEO)
         vision = self.model.encode_video(video.pixel_values, video.grid_thw)
@@ -315,14 +324,29 @@ class _StepRunner:
         )
         return multi, ious, scores
 
-    def _click_loss(
-        self, features: FrameFeatures, labels: np.ndarray, object_ids: list[int]
+    def _click_losses(
+        self, scene: int, features: list[FrameFeatures], others: list[int]
     ) -> torch.Tensor:
-        visible = [i for i in object_ids if (labels == i).any()]
-        points = self._point_inputs(labels, visible)
-        multi, ious, scores = self._decode(features, len(visible), point_inputs=points)
-        target = self._targets(labels, [(i,) for i in visible])
-        return self._mask_terms(multi, scores, target, ious)
+        """Clicks on every visible object of one window frame of ``scene`` and of one rendered
+        frame of each scene in ``others``; the mean of their mask losses."""
+        frames = [(scene, 1 + int(self.rng.integers(WINDOW)))]
+        frames += [(s, int(self.rng.integers(WINDOW + 1))) for s in others]
+        other_rgb = np.stack([self.arrays.rgb[s, f] for s, f in frames[1:]]) if others else None
+        all_features = [features[frames[0][1]]]
+        if other_rgb is not None:
+            images = preprocess_frames(other_rgb, image_size=self.sam.image_size, device=self.device)
+            all_features += self.sam.encode_images(images)
+        losses = []
+        for (s, f), frame_features in zip(frames, all_features, strict=True):
+            labels = self.arrays.labels[s, f]
+            visible = [i for i in range(1, int(labels.max()) + 1) if (labels == i).any()]
+            if not visible:
+                continue
+            points = self._point_inputs(labels, visible)
+            multi, ious, scores = self._decode(frame_features, len(visible), point_inputs=points)
+            target = self._targets(labels, [(i,) for i in visible])
+            losses.append(self._mask_terms(multi, scores, target, ious))
+        return torch.stack(losses).mean()
 
     def _track_losses(
         self,
@@ -520,8 +544,11 @@ def train_model(
     runner = _StepRunner(
         model=model, tokenizer=tokenizer, arrays=arrays, rng=rng, num_frames=num_frames
     )
+    sam_parameters = [p for p in model.sam2.parameters() if p.requires_grad]
+    sam_ids = {id(p) for p in sam_parameters}
+    other_parameters = [p for p in model.parameters() if p.requires_grad and id(p) not in sam_ids]
     optimizer = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad],
+        [{"params": sam_parameters}, {"params": other_parameters}],
         lr=settings.learning_rate,
         weight_decay=settings.weight_decay,
     )
@@ -542,11 +569,13 @@ def train_model(
     for step in bar:
         stage = settings.stage_of(step)
         scene = int(rng.integers(len(arrays)))
-        losses = runner.losses(scene, stage)
+        click_scenes = [int(s) for s in rng.integers(len(arrays), size=settings.click_scenes - 1)]
+        losses = runner.losses(scene, stage, click_scenes)
         total = losses.total()
         optimizer.zero_grad(set_to_none=True)
         total.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
+        for group in optimizer.param_groups:
+            nn.utils.clip_grad_norm_(group["params"], settings.max_grad_norm)
         optimizer.step()
         scheduler.step()
         value = float(total.detach())
