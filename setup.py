@@ -15,7 +15,11 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=[PACKAGE, f"{PACKAGE}.*"]),
-    package_data={PACKAGE: ["py.typed"], f"{PACKAGE}.model": ["reference_configs/*.json"]},
+    package_data={
+        PACKAGE: ["py.typed"],
+        f"{PACKAGE}.model": ["reference_configs/*.json"],
+        f"{PACKAGE}.nano": ["checkpoint/*.json", "checkpoint/*.safetensors"],
+    },
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
@@ -23,7 +27,7 @@ setup(
         (f"share/{PACKAGE}/config", glob("config/*.yaml") + glob("config/*.rviz")),
     ],
     install_requires=["setuptools"],
-    zip_safe=True,
+    zip_safe=False,
     entry_points={
         "console_scripts": [
             "unipixel-ros = unipixel_ros.cli.main:main",

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from unipixel_ros.errors import BadInputError, ConfigError
+from unipixel_ros.errors import BadInputError, CheckpointError, ConfigError
 from unipixel_ros.model.builder import build_unipixel, tiny_config
 from unipixel_ros.model.chat import (
     LOCALIZE_WITH_IDS,
@@ -61,7 +62,17 @@ from unipixel_ros.sam import (
 )
 from unipixel_ros.tracking import ClipStart, encode_clip, track_clip
 
-__all__ = ["TINY_RANDOM_MODEL", "PredictorSettings", "TextObserver", "UniPixelPredictor"]
+__all__ = [
+    "PREDICTOR_SETTINGS_FILE",
+    "TINY_RANDOM_MODEL",
+    "PredictorSettings",
+    "TextObserver",
+    "UniPixelPredictor",
+]
+
+#: Optional file of a checkpoint directory: the settings its weights were trained for (our
+#: own format; the released checkpoints have none and get the reference's settings).
+PREDICTOR_SETTINGS_FILE = "predictor_settings.json"
 
 _LOG = logging.getLogger(__name__)
 
@@ -97,6 +108,32 @@ class PredictorSettings:
                 raise ConfigError(
                     f"PredictorSettings.{name} must be >= 1, got {getattr(self, name)}"
                 )
+
+    def save(self, directory: str | Path) -> Path:
+        """Write these settings as ``PREDICTOR_SETTINGS_FILE`` in a checkpoint directory."""
+        data = asdict(self)
+        data["memory_order"] = self.memory_order.value
+        path = Path(directory) / PREDICTOR_SETTINGS_FILE
+        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        return path
+
+    @classmethod
+    def read(cls, directory: str | Path) -> PredictorSettings | None:
+        """The settings a checkpoint directory carries, or None when it has no such file.
+
+        Raises:
+            CheckpointError: the file exists but does not hold valid settings.
+        """
+        path = Path(directory) / PREDICTOR_SETTINGS_FILE
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text())
+            video = QwenVideoSpec(**data.pop("video"))
+            order = MemoryTokenOrder(data.pop("memory_order"))
+            return cls(video=video, memory_order=order, **data)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, ConfigError) as err:
+            raise CheckpointError(f"{path} does not hold valid predictor settings: {err}") from err
 
 
 @dataclass(frozen=True)
@@ -162,10 +199,16 @@ class UniPixelPredictor:
         local_files_only: bool = False,
         settings: PredictorSettings | None = None,
     ) -> UniPixelPredictor:
-        """Load a checkpoint directory or hub id (see ``load_unipixel``)."""
+        """Load a checkpoint directory or hub id (see ``load_unipixel``).
+
+        Without ``settings``, a directory's ``PREDICTOR_SETTINGS_FILE`` decides them when it
+        has one (UniPixel-nano does); otherwise the reference's defaults apply.
+        """
         loaded = load_unipixel(
             source, device=device, dtype=dtype, local_files_only=local_files_only
         )
+        if settings is None and Path(source).is_dir():
+            settings = PredictorSettings.read(source)
         return cls(model=loaded.model, tokenizer=loaded.tokenizer, settings=settings)
 
     @classmethod

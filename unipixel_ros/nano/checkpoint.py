@@ -2,7 +2,8 @@
 
 Files: ``config.json`` (``pixel_qwen2_5_vl``), ``model.safetensors`` (transformers 4.53 key
 layout, ``lm_head.weight`` left out because the embeddings are tied, as in UniPixel-3B),
-``tokenizer.json``, and ``training.json`` (how the weights were made).
+``tokenizer.json``, ``predictor_settings.json`` (nano's frame and token settings, which
+``UniPixelPredictor.from_pretrained`` reads) and ``training.json`` (how the weights were made).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from safetensors.torch import save_file
 
 from unipixel_ros.errors import CheckpointError
 from unipixel_ros.model import QwenTokenizer, UniPixelModel, to_legacy_key
+from unipixel_ros.nano.architecture import nano_settings
 from unipixel_ros.nano.trainer import TrainReport
 
 __all__ = ["NANO_CHECKPOINT_DIR", "TRAINING_FILE", "save_nano_checkpoint"]
@@ -59,6 +61,7 @@ def save_nano_checkpoint(
     config = model.config.to_dict()
     (directory / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     tokenizer.save(directory / "tokenizer.json")
+    nano_settings().save(directory)
     facts: dict[str, object] = dict(extra or {})
     if report is not None:
         facts["report"] = {
