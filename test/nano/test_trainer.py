@@ -31,7 +31,9 @@ def _train(tokenizer, scenes: SceneArrays, settings: TrainSettings) -> tuple[lis
 
 
 def test_training_is_deterministic_given_its_seed(nano_tokenizer, small_scenes) -> None:
-    settings = TrainSettings(seed=3, steps=3, warmup_steps=1, stage_fractions=(0.0, 0.0, 0.0, 1.0))
+    settings = TrainSettings(
+        seed=3, steps=3, warmup_steps=1, tracking_from=0.0, stage_fractions=(0.0, 0.0, 0.0, 1.0)
+    )
     first, model_a = _train(nano_tokenizer, small_scenes, settings)
     second, model_b = _train(nano_tokenizer, small_scenes, settings)
     assert first == second
@@ -41,7 +43,9 @@ def test_training_is_deterministic_given_its_seed(nano_tokenizer, small_scenes) 
 
 
 def test_joint_stage_runs_every_task_and_trains_every_head(nano_tokenizer, small_scenes) -> None:
-    settings = TrainSettings(seed=0, steps=1, warmup_steps=1, stage_fractions=(0.0, 0.0, 0.0, 1.0))
+    settings = TrainSettings(
+        seed=0, steps=1, warmup_steps=1, tracking_from=0.0, stage_fractions=(0.0, 0.0, 0.0, 1.0)
+    )
     seen, model = _train(nano_tokenizer, small_scenes, settings)
     assert set(seen[0]) == {
         "track_start",
@@ -60,14 +64,26 @@ def test_joint_stage_runs_every_task_and_trains_every_head(nano_tokenizer, small
 
 
 def test_sam_stage_trains_segmentation_only(nano_tokenizer, small_scenes) -> None:
-    settings = TrainSettings(seed=0, steps=1, warmup_steps=1, stage_fractions=(1.0, 0, 0, 0))
+    settings = TrainSettings(
+        seed=0, steps=1, warmup_steps=1, tracking_from=0.0, stage_fractions=(1.0, 0, 0, 0)
+    )
     seen, model = _train(nano_tokenizer, small_scenes, settings)
     assert set(seen[0]) == {"track_start", "track", "click"}
     assert all(p.grad is None for p in model.model.language_model.parameters())
 
 
+def test_tracking_losses_join_after_the_click_only_steps(nano_tokenizer, small_scenes) -> None:
+    settings = TrainSettings(
+        seed=0, steps=2, warmup_steps=1, tracking_from=0.5, stage_fractions=(1.0, 0, 0, 0)
+    )
+    seen, _ = _train(nano_tokenizer, small_scenes, settings)
+    assert [set(terms) for terms in seen] == [{"click"}, {"track_start", "track", "click"}]
+
+
 def test_ref_stage_trains_no_segmentation_from_text(nano_tokenizer, small_scenes) -> None:
-    settings = TrainSettings(seed=0, steps=1, warmup_steps=1, stage_fractions=(0, 1.0, 0, 0))
+    settings = TrainSettings(
+        seed=0, steps=1, warmup_steps=1, tracking_from=0.0, stage_fractions=(0, 1.0, 0, 0)
+    )
     seen, _ = _train(nano_tokenizer, small_scenes, settings)
     assert set(seen[0]) == {"track_start", "track", "click", "ref_lm"}
 

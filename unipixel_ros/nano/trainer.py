@@ -84,6 +84,10 @@ class TrainSettings:
         steps: optimizer steps.
         stage_fractions: share of the steps for ``SAM``, ``REF``, ``SEG`` and ``JOINT``.
         click_scenes: scenes whose clicks one step trains on (the step's scene included).
+        tracking_from: share of the steps trained on clicks alone before the tracking losses
+            join: trained together from the start, tracking's gradients (useless memories
+            early on) keep the click masks from being learned at all.
+        tracking_weight: weight of the tracking losses.
         learning_rate: AdamW peak learning rate (linear warm-up, cosine decay to 5 %).
         warmup_steps: warm-up length.
         weight_decay: AdamW weight decay.
@@ -95,6 +99,8 @@ class TrainSettings:
     steps: int = 6000
     stage_fractions: tuple[float, ...] = (0.35, 0.15, 0.2, 0.3)
     click_scenes: int = 4
+    tracking_from: float = 0.12
+    tracking_weight: float = 1.0
     learning_rate: float = 3e-3
     warmup_steps: int = 100
     weight_decay: float = 0.01
@@ -185,8 +191,10 @@ class _StepRunner:
         arrays: SceneArrays,
         rng: np.random.Generator,
         num_frames: int,
+        tracking_weight: float = 1.0,
     ):
         self.model = model
+        self.tracking_weight = tracking_weight
         self.sam: Sam2Model = model.sam2
         self.tokenizer = tokenizer
         self.arrays = arrays
@@ -205,7 +213,9 @@ class _StepRunner:
 
     # ------------------------------------------------------------------ one step
 
-    def losses(self, scene: int, stage: Stage, click_scenes: list[int]) -> StepLosses:
+    def losses(
+        self, scene: int, stage: Stage, click_scenes: list[int], *, tracking: bool = True
+    ) -> StepLosses:
         arrays = self.arrays
         rgb, labels = arrays.rgb[scene], arrays.labels[scene]
         images = preprocess_frames(rgb, image_size=self.sam.image_size, device=self.device)
@@ -213,7 +223,9 @@ class _StepRunner:
         object_ids = [j + 1 for j in arrays.object_slots(scene) if (labels[0] == j + 1).any()]
         terms: dict[str, torch.Tensor] = {}
         frame_numbers = [int(i) for i in arrays.frame_indices[scene]]
-        terms.update(self._track_losses(features, labels, object_ids, frame_numbers))
+        if tracking:
+            tracked = self._track_losses(features, labels, object_ids, frame_numbers)
+            terms.update({name: self.tracking_weight * loss for name, loss in tracked.items()})
         terms["click"] = self._click_losses(scene, features, click_scenes)
         if stage is Stage.SAM:
             return StepLosses(terms=terms)
@@ -334,7 +346,9 @@ class _StepRunner:
         other_rgb = np.stack([self.arrays.rgb[s, f] for s, f in frames[1:]]) if others else None
         all_features = [features[frames[0][1]]]
         if other_rgb is not None:
-            images = preprocess_frames(other_rgb, image_size=self.sam.image_size, device=self.device)
+            images = preprocess_frames(
+                other_rgb, image_size=self.sam.image_size, device=self.device
+            )
             all_features += self.sam.encode_images(images)
         losses = []
         for (s, f), frame_features in zip(frames, all_features, strict=True):
@@ -542,7 +556,12 @@ def train_model(
         decoder.pred_obj_score_head.layers[-1].bias.fill_(_INITIAL_OBJECT_SCORE_BIAS)
     model.train()
     runner = _StepRunner(
-        model=model, tokenizer=tokenizer, arrays=arrays, rng=rng, num_frames=num_frames
+        model=model,
+        tokenizer=tokenizer,
+        arrays=arrays,
+        rng=rng,
+        num_frames=num_frames,
+        tracking_weight=settings.tracking_weight,
     )
     sam_parameters = [p for p in model.sam2.parameters() if p.requires_grad]
     sam_ids = {id(p) for p in sam_parameters}
@@ -570,7 +589,8 @@ def train_model(
         stage = settings.stage_of(step)
         scene = int(rng.integers(len(arrays)))
         click_scenes = [int(s) for s in rng.integers(len(arrays), size=settings.click_scenes - 1)]
-        losses = runner.losses(scene, stage, click_scenes)
+        tracking = step >= settings.tracking_from * settings.steps
+        losses = runner.losses(scene, stage, click_scenes, tracking=tracking)
         total = losses.total()
         optimizer.zero_grad(set_to_none=True)
         total.backward()
