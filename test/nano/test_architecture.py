@@ -13,7 +13,6 @@ from unipixel_ros.model import (
     sam2_config_for,
 )
 from unipixel_ros.model.predictor import PREDICTOR_SETTINGS_FILE
-from unipixel_ros.sam import Sam2Config
 from unipixel_ros.nano import (
     NANO_SAM2_IMAGE_SIZE,
     SEG_RESPONSE,
@@ -22,6 +21,7 @@ from unipixel_ros.nano import (
     nano_settings,
     save_nano_checkpoint,
 )
+from unipixel_ros.sam import Sam2Config
 
 
 def test_nano_tokenizer_is_the_same_on_every_build(nano_tokenizer) -> None:

@@ -14,9 +14,9 @@ SAM 2.1 encodes the frames once per query; every ``<|seg|>`` of the answer reuse
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
