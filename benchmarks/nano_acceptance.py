@@ -6,7 +6,8 @@ the code behind ``unipixel-ros eval``) with every query of the scene's spec, and
 report:
 
 - language-query masks: J&F of the ``refer_*`` tracks ("Please segment the blue box.");
-- click masks: J (IoU) of each ``click_*`` track on its clicked frame;
+- click masks: J (IoU) of each ``click_*`` track on the frame after the click (AddObjects
+  returns no mask, so this is the first mask the node publishes for the clicked object);
 - graspable: share of scenes where "Which cup is graspable?" names exactly the right cups;
 - tracking: J&F of the ``click_*`` tracks over every frame after the click.
 

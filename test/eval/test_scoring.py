@@ -118,6 +118,17 @@ def test_frames_without_ground_truth_are_left_out():
     assert track.j_per_frame == (1.0,)
 
 
+def test_a_click_track_is_scored_from_its_first_scored_frame():
+    truths = _truths()
+    # The prompt returned no mask on frame 0; the track starts on frame 1.
+    late = QueryPrediction(query_id="trk", masks={1: truths[1] == 1}, first_scored_frame=1)
+    track = {score.query_id: score for score in _run([late]).queries}["trk"].track
+    assert track.j_per_frame == (1.0,)
+    unmarked = QueryPrediction(query_id="trk", masks={1: truths[1] == 1})
+    track = {score.query_id: score for score in _run([unmarked]).queries}["trk"].track
+    assert track.j_per_frame == (0.0, 1.0)
+
+
 def test_predictions_for_unknown_queries_are_rejected():
     with pytest.raises(BadInputError, match=r"queries the spec does not have: \['nope'\]"):
         _run([QueryPrediction(query_id="nope")])

@@ -46,12 +46,16 @@ class QueryPrediction:
         answer_text: The generated text (choice queries).
         predicted_ids: Ground-truth ids the system named, when it knows them; otherwise they are
             found from the mask on the query's frame with :func:`instances_covered`.
+        first_scored_frame: a track is scored from this frame on; None scores it from the
+            query's frame. A prompt that returns no mask on its own frame (a click) is scored
+            from the next one, as the DAVIS semi-supervised protocol skips the prompted frame.
     """
 
     query_id: str
     masks: Mapping[int, np.ndarray] = field(default_factory=dict)
     answer_text: str | None = None
     predicted_ids: tuple[int, ...] | None = None
+    first_scored_frame: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,10 +263,11 @@ def _score_masks(
     track = None
     iou = None
     if query.kind is QueryKind.TRACK:
+        start = max(query.frame_index, prediction.first_scored_frame or 0)
         frames = [
             (index, truth)
             for index, truth in enumerate(truths)
-            if index >= query.frame_index and truth is not None
+            if index >= start and truth is not None
         ]
         if frames:
             track = track_scores(

@@ -537,16 +537,20 @@ class _NodeRun:
                 index, mask = self._first_masks[query.query_id]
                 masks[index] = mask
             tracked = self._tracked.get(query.query_id)
+            first_scored = None
             if tracked is not None:
                 for index in range(tracked.first_recorded_frame, self._spec.frame_count):
                     frame = self._recorded(recorder, index)
                     if frame is not None:
                         masks[index] = frame.union(tracked.object_ids, self._shape)
+                if query.query_id not in self._first_masks:
+                    first_scored = tracked.first_recorded_frame
             predictions.append(
                 QueryPrediction(
                     query_id=query.query_id,
                     masks=masks,
                     answer_text=self._answers.get(query.query_id),
+                    first_scored_frame=first_scored,
                 )
             )
         return tuple(predictions)
