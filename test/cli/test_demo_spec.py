@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from unipixel_ros.cli.demo import demo_spec
+from unipixel_ros.cli.demo import DEMO_SEED, demo_spec
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.eval.queries import QueryKind, load_query_spec
+from unipixel_ros.nano.train import EVAL_SEEDS, TRAIN_SEEDS
 
 SPEC = Path(__file__).parents[1] / "eval" / "data" / "sample_tabletop" / "queries.json"
 
@@ -48,3 +49,7 @@ def test_a_graspable_cup_without_a_suggested_click_is_refused() -> None:
     clicks = tuple(c for c in spec.clicks if c.object_id != cup)
     with pytest.raises(ConfigError, match=f"no click on object {cup}"):
         demo_spec(dataclasses.replace(spec, clicks=clicks))
+
+
+def test_the_demo_scene_is_one_nano_never_trained_on() -> None:
+    assert DEMO_SEED in EVAL_SEEDS and DEMO_SEED not in TRAIN_SEEDS
