@@ -51,6 +51,7 @@ def test_joint_stage_runs_every_task_and_trains_every_head(nano_tokenizer, small
         "track_start",
         "track",
         "click",
+        "feature_scale",
         "ref_lm",
         "seg_lm",
         "seg_mask",
@@ -68,7 +69,7 @@ def test_sam_stage_trains_segmentation_only(nano_tokenizer, small_scenes) -> Non
         seed=0, steps=1, warmup_steps=1, tracking_from=0.0, stage_fractions=(1.0, 0, 0, 0)
     )
     seen, model = _train(nano_tokenizer, small_scenes, settings)
-    assert set(seen[0]) == {"track_start", "track", "click"}
+    assert set(seen[0]) == {"track_start", "track", "click", "feature_scale"}
     assert all(p.grad is None for p in model.model.language_model.parameters())
 
 
@@ -77,7 +78,10 @@ def test_tracking_losses_join_after_the_click_only_steps(nano_tokenizer, small_s
         seed=0, steps=2, warmup_steps=1, tracking_from=0.5, stage_fractions=(1.0, 0, 0, 0)
     )
     seen, _ = _train(nano_tokenizer, small_scenes, settings)
-    assert [set(terms) for terms in seen] == [{"click"}, {"track_start", "track", "click"}]
+    assert [set(terms) for terms in seen] == [
+        {"click", "feature_scale"},
+        {"track_start", "track", "click", "feature_scale"},
+    ]
 
 
 def test_ref_stage_trains_no_segmentation_from_text(nano_tokenizer, small_scenes) -> None:
@@ -85,7 +89,32 @@ def test_ref_stage_trains_no_segmentation_from_text(nano_tokenizer, small_scenes
         seed=0, steps=1, warmup_steps=1, tracking_from=0.0, stage_fractions=(0, 1.0, 0, 0)
     )
     seen, _ = _train(nano_tokenizer, small_scenes, settings)
-    assert set(seen[0]) == {"track_start", "track", "click", "ref_lm"}
+    assert set(seen[0]) == {"track_start", "track", "click", "feature_scale", "ref_lm"}
+
+
+def test_feature_scale_penalty_pulls_oversized_image_features_back(
+    nano_tokenizer, small_scenes
+) -> None:
+    settings = TrainSettings(seed=0, steps=1, warmup_steps=1, stage_fractions=(1.0, 0, 0, 0))
+    seen, _ = _train(nano_tokenizer, small_scenes, settings)
+    assert seen[0]["feature_scale"] == 0.0
+
+    torch.manual_seed(0)
+    model = build_unipixel(nano_config(nano_tokenizer))
+    with torch.no_grad():
+        for lateral in model.sam2.image_encoder.neck.convs:
+            lateral.conv.weight.mul_(100.0)
+    recorded: list[float] = []
+    train_model(
+        model,
+        nano_tokenizer,
+        small_scenes,
+        settings=settings,
+        num_frames=8,
+        progress=False,
+        on_step=lambda _step, losses: recorded.append(float(losses.terms["feature_scale"])),
+    )
+    assert recorded[0] > 1.0
 
 
 def test_stages_follow_sam_then_ref_then_seg_then_joint() -> None:

@@ -6,7 +6,12 @@ One step takes one scene (frame 0 and a window of three consecutive later frames
 * SAM 2.1, every stage: a click on every object of frame 0, tracked through the window with
   SAM 2.1's memory (the package's ``track_step``, as the streaming tracker runs it); and a click
   per object on one rendered frame of each click scene, every multimask output scored (SAM's
-  min-over-masks loss, IoU head, object-score head).
+  min-over-masks loss, IoU head, object-score head); and a penalty on the mean square of the
+  stride-16 image features above 1 (``feature_scale``). Without it those features grow to an
+  RMS of several hundred during click training; the memory encoder adds them to the mask
+  embedding (RMS ~3), so memories stop saying which object they hold, memory attention
+  saturates, and tracking never learns (measured 2026-11-23: track loss flat at 1.08 over a
+  whole run, object-pointer gradients exactly zero).
 * stage ``SAM`` (the SAM 2.1 pre-training UniPixel starts from): only the SAM 2.1 losses.
 * stage ``REF`` (align ``<|ref|>``): a point or box on frame 0 -> ``"[0] <|ref|>"`` in a question
   about the object's colour / kind / handle -> language-model loss on the answer.
@@ -88,6 +93,8 @@ class TrainSettings:
             join: trained together from the start, tracking's gradients (useless memories
             early on) keep the click masks from being learned at all.
         tracking_weight: weight of the tracking losses.
+        feature_scale_weight: weight of the ``feature_scale`` penalty (see the module
+            docstring).
         learning_rate: AdamW peak learning rate (linear warm-up, cosine decay to 5 %).
         warmup_steps: warm-up length.
         weight_decay: AdamW weight decay.
@@ -101,6 +108,7 @@ class TrainSettings:
     click_scenes: int = 4
     tracking_from: float = 0.12
     tracking_weight: float = 1.0
+    feature_scale_weight: float = 0.1
     learning_rate: float = 3e-3
     warmup_steps: int = 100
     weight_decay: float = 0.01
@@ -192,9 +200,11 @@ class _StepRunner:
         rng: np.random.Generator,
         num_frames: int,
         tracking_weight: float = 1.0,
+        feature_scale_weight: float = 0.1,
     ):
         self.model = model
         self.tracking_weight = tracking_weight
+        self.feature_scale_weight = feature_scale_weight
         self.sam: Sam2Model = model.sam2
         self.tokenizer = tokenizer
         self.arrays = arrays
@@ -227,6 +237,9 @@ class _StepRunner:
             tracked = self._track_losses(features, labels, object_ids, frame_numbers)
             terms.update({name: self.tracking_weight * loss for name, loss in tracked.items()})
         terms["click"] = self._click_losses(scene, features, click_scenes)
+        top_level = torch.cat([frame.vision_feats[-1] for frame in features])
+        excess = (top_level.float().pow(2).mean() - 1.0).clamp(min=0.0)
+        terms["feature_scale"] = self.feature_scale_weight * excess
         if stage is Stage.SAM:
             return StepLosses(terms=terms)
         second = int(self.rng.integers(WINDOW + 1))
@@ -562,6 +575,7 @@ def train_model(
         rng=rng,
         num_frames=num_frames,
         tracking_weight=settings.tracking_weight,
+        feature_scale_weight=settings.feature_scale_weight,
     )
     sam_parameters = [p for p in model.sam2.parameters() if p.requires_grad]
     sam_ids = {id(p) for p in sam_parameters}
