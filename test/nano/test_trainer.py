@@ -117,6 +117,32 @@ def test_feature_scale_penalty_pulls_oversized_image_features_back(
     assert recorded[0] > 1.0
 
 
+def test_memory_starts_position_aligned_and_the_mask_downsampler_stays_fixed(
+    nano_tokenizer, small_scenes
+) -> None:
+    torch.manual_seed(0)
+    fresh = build_unipixel(nano_config(nano_tokenizer)).sam2
+    settings = TrainSettings(
+        seed=0, steps=2, warmup_steps=1, tracking_from=0.0, stage_fractions=(1.0, 0, 0, 0)
+    )
+    _, model = _train(nano_tokenizer, small_scenes, settings)
+    sam = model.sam2
+    trained = dict(sam.memory_encoder.mask_downsampler.named_parameters())
+    for name, value in fresh.memory_encoder.mask_downsampler.named_parameters():
+        torch.testing.assert_close(trained[name], value, rtol=0, atol=0, msg=name)
+    for layer in sam.memory_attention.layers:
+        attention = layer.cross_attn_image
+        # Two AdamW steps at lr 3e-3 move a zero-initialised weight by at most ~6e-3 per entry.
+        assert attention.q_proj.weight.abs().max() < 0.01
+        assert attention.k_proj.weight.abs().max() < 0.01
+        torch.testing.assert_close(
+            attention.q_proj.bias.abs(),
+            torch.full_like(attention.q_proj.bias, 1.5),
+            atol=0.01,
+            rtol=0,
+        )
+
+
 def test_stages_follow_sam_then_ref_then_seg_then_joint() -> None:
     settings = TrainSettings(steps=10, stage_fractions=(0.1, 0.2, 0.3, 0.4))
     stages = [settings.stage_of(step) for step in range(10)]
