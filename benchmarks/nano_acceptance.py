@@ -3,13 +3,8 @@
 For each held-out scene seed (``EVAL_SEEDS``, never trained on) it writes a bag of the scene
 (``--size``, ``--frames``), replays it through the node with the checkpoint (``evaluate_bag``,
 the code behind ``unipixel-ros eval``) with every query of the scene's spec, and reads the
-report:
-
-- language-query masks: J&F of the ``refer_*`` tracks ("Please segment the blue box.");
-- click masks: J (IoU) of each ``click_*`` track on the frame after the click (AddObjects
-  returns no mask, so this is the first mask the node publishes for the clicked object);
-- graspable: share of scenes where "Which cup is graspable?" names exactly the right cups;
-- tracking: J&F of the ``click_*`` tracks over every frame after the click.
+report's four figures (``unipixel_ros.nano.report_figures``): language-query J&F, click IoU,
+graspable answered right, tracking J&F.
 
 Prints one line per scene and a summary against the targets; writes ``summary.json`` and
 ``acceptance.png`` (the four figures against their targets) into ``--out``.
@@ -34,6 +29,7 @@ import numpy as np
 
 from unipixel_ros.eval.bag_writer import generate_sample_bag
 from unipixel_ros.nano.checkpoint import NANO_CHECKPOINT_DIR
+from unipixel_ros.nano.evaluate import report_figures
 from unipixel_ros.nano.train import EVAL_SEEDS
 from unipixel_ros.ros.evaluation_run import EvaluationConfig, evaluate_bag
 
@@ -44,21 +40,6 @@ LABELS = {
     "graspable": "graspable correct",
     "track_jf": "tracking J&F",
 }
-
-
-def scene_figures(report: dict) -> dict[str, list[float]]:
-    """The acceptance figures of one scene's report.json."""
-    figures: dict[str, list[float]] = {name: [] for name in TARGETS}
-    for query in report["queries"]:
-        query_id = query["query_id"]
-        if query_id == "graspable_cup":
-            figures["graspable"].append(float(bool(query["correct"])))
-        elif query_id.startswith("refer_") and query["jf_mean"] is not None:
-            figures["text_jf"].append(query["jf_mean"])
-        elif query_id.startswith("click_") and query["jf_mean"] is not None:
-            figures["click_iou"].append(query["j_per_frame"][0])
-            figures["track_jf"].append(query["jf_mean"])
-    return figures
 
 
 def plot(summary: dict[str, float], path: Path) -> None:
@@ -119,7 +100,7 @@ def main() -> int:
                 describe_tracked=True,
             )
         )
-        scene = scene_figures(json.loads((run_dir / "eval" / "report.json").read_text()))
+        scene = report_figures(json.loads((run_dir / "eval" / "report.json").read_text()))
         for name, values in scene.items():
             figures[name] += values
         line = ", ".join(f"{LABELS[n]} {np.mean(v):.3f}" for n, v in scene.items() if v)

@@ -11,6 +11,7 @@ import pytest
 
 from unipixel_ros.eval.bag_writer import generate_sample_bag
 from unipixel_ros.nano.checkpoint import NANO_CHECKPOINT_DIR
+from unipixel_ros.nano.evaluate import report_figures
 from unipixel_ros.nano.train import EVAL_SEEDS
 from unipixel_ros.ros.evaluation_run import EvaluationConfig, evaluate_bag
 
@@ -36,13 +37,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def _figures(report: dict) -> dict[str, float]:
-    """Click IoU (the first mask after the click) and tracking J&F of the click tracks."""
-    click, track = [], []
-    for query in report["queries"]:
-        if query["query_id"].startswith("click_"):
-            click.append(query["j_per_frame"][0])
-            track.append(query["jf_mean"])
-    return {"click_iou": float(np.mean(click)), "track_jf": float(np.mean(track))}
+    """Mean click IoU (the first mask after the click) and tracking J&F of the click tracks."""
+    figures = report_figures(report)
+    return {name: float(np.mean(figures[name])) for name in FLOORS}
 
 
 def test_the_report_names_the_nano_checkpoint_and_not_random_weights(report: dict) -> None:

@@ -20,7 +20,7 @@ from unipixel_ros.nano.dataset import (
     render_scenes,
     scene_config,
 )
-from unipixel_ros.nano.evaluate import NanoScores, evaluate_nano
+from unipixel_ros.nano.evaluate import NanoScores, evaluate_nano, report_figures
 from unipixel_ros.nano.predictor import load_nano_predictor
 from unipixel_ros.nano.samples import (
     SEG_RESPONSE,
@@ -70,6 +70,7 @@ __all__ = [
     "region_question",
     "region_text",
     "render_scenes",
+    "report_figures",
     "save_nano_checkpoint",
     "scene_config",
     "seg_question",

@@ -40,7 +40,34 @@ from unipixel_ros.model import REF_TOKEN, UniPixelPredictor, VisualPrompt
 from unipixel_ros.sam import PointPrompt, preprocess_frames, to_model_coordinates
 from unipixel_ros.tracking import ClipStart, track_clip
 
-__all__ = ["NanoScores", "evaluate_nano"]
+__all__ = ["NanoScores", "evaluate_nano", "report_figures"]
+
+
+def report_figures(report: dict) -> dict[str, list[float]]:
+    """Issue 9's acceptance figures from one ``report.json`` of ``unipixel-ros eval``.
+
+    - ``text_jf``: J&F of the ``refer_*`` tracks ("Please segment the blue box.");
+    - ``click_iou``: J of each ``click_*`` track on its first scored frame, the frame after the
+      click (AddObjects returns no mask, so this is the first mask the node publishes);
+    - ``graspable``: 1.0 or 0.0, whether "Which cup is graspable?" named exactly the right cups;
+    - ``track_jf``: J&F of the ``click_*`` tracks over every frame after the click.
+    """
+    figures: dict[str, list[float]] = {
+        "text_jf": [],
+        "click_iou": [],
+        "graspable": [],
+        "track_jf": [],
+    }
+    for query in report["queries"]:
+        query_id = query["query_id"]
+        if query_id == "graspable_cup":
+            figures["graspable"].append(float(bool(query["correct"])))
+        elif query_id.startswith("refer_") and query["jf_mean"] is not None:
+            figures["text_jf"].append(query["jf_mean"])
+        elif query_id.startswith("click_") and query["jf_mean"] is not None:
+            figures["click_iou"].append(query["j_per_frame"][0])
+            figures["track_jf"].append(query["jf_mean"])
+    return figures
 
 
 @dataclass(frozen=True, kw_only=True)
