@@ -109,6 +109,23 @@ def test_frame_errors_are_counted_and_kept():
     assert "cannot decode frame 3" in str(worker.last_error)
 
 
+def test_a_delivered_result_is_already_counted_as_processed():
+    seen: list[int] = []
+    delivered = threading.Event()
+
+    def deliver(_result: int) -> None:
+        seen.append(worker.stats().frames_processed)
+        delivered.set()
+
+    worker: InferenceWorker[int, int] = InferenceWorker(
+        process_frame=lambda frame: frame, on_result=deliver
+    )
+    with worker:
+        worker.submit_frame(1)
+        assert delivered.wait(WAIT)
+    assert seen == [1]
+
+
 def test_stopping_fails_pending_requests():
     recorder = _Recorder()
     gate, started = threading.Event(), threading.Event()

@@ -36,7 +36,11 @@ T = TypeVar("T")
 
 
 class WorkerStats(NamedTuple):
-    """Counters since `InferenceWorker.start`."""
+    """Counters since `InferenceWorker.start`.
+
+    A frame counts as processed once the model has run on it, before its result is delivered;
+    a delivery that fails counts as a frame error as well.
+    """
 
     frames_received: int
     frames_processed: int
@@ -168,6 +172,9 @@ class InferenceWorker(Generic[FrameT, ResultT]):
     def _run_frame(self, frame: FrameT) -> None:
         try:
             result = self._process_frame(frame)
+            # Counted before delivery, so anyone who has seen the result sees the count.
+            with self._cond:
+                self._processed += 1
             if self._on_result is not None:
                 self._on_result(result)
         except Exception as err:  # the thread must survive a bad frame; the error is kept
@@ -179,9 +186,6 @@ class InferenceWorker(Generic[FrameT, ResultT]):
                 logger.warning(
                     "frame processing failed (further failures are counted)", exc_info=err
                 )
-            return
-        with self._cond:
-            self._processed += 1
 
     def _run_request(self, request: Callable[[], Any], future: Future[Any]) -> None:
         if not future.set_running_or_notify_cancel():
