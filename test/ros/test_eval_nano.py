@@ -48,4 +48,5 @@ def test_the_report_names_the_nano_checkpoint_and_not_random_weights(report: dic
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_scores_through_the_node_stay_above_their_floors(report: dict, name: str) -> None:
-    assert _figures(report)[name] >= FLOORS[name], _figures(report)
+    figures = _figures(report)
+    assert figures[name] >= FLOORS[name], figures

@@ -227,8 +227,8 @@ class _StepRunner:
         arrays: SceneArrays,
         rng: np.random.Generator,
         num_frames: int,
-        tracking_weight: float = 1.0,
-        feature_scale_weight: float = 0.1,
+        tracking_weight: float,
+        feature_scale_weight: float,
     ):
         self.model = model
         self.tracking_weight = tracking_weight
