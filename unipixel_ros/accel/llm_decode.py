@@ -29,9 +29,10 @@ from torch import nn
 from transformers import StaticCache
 
 from unipixel_ros.accel.backends import BackendName, CompileBackend
-from unipixel_ros.errors import BadInputError, CancelledError, ConfigError
+from unipixel_ros.errors import BadInputError, ConfigError
 from unipixel_ros.model import Generation, MropePositions, TokenObserver, UniPixelModel
 from unipixel_ros.model.configuration import TokenIds
+from unipixel_ros.model.decoding import run_greedy_loop
 
 __all__ = ["LlmDecoderChoice", "StaticCacheDecoder", "resolve_llm_decoder"]
 
@@ -157,34 +158,26 @@ class StaticCacheDecoder:
             )
         device = self._model.device
         self._cache.reset()
-        logits, prenorm = self._eager_step(inputs_embeds, positions.position_ids.to(device))
-        predicts_seg = torch.nonzero(input_ids[1:].eq(self._seg_id))[:, 0].to(prenorm.device)
-        states = [prenorm[predicts_seg]]
-        num_prompt = int(predicts_seg.numel())
-        generated: list[int] = []
-        for _ in range(max_new_tokens):
-            token = int(logits.argmax())
-            if token == self._seg_id:
-                states.append(prenorm[-1:].clone())
-            if token in stop_ids:
-                break
-            generated.append(token)
-            if on_tokens is not None and not on_tokens(tuple(generated)):
-                raise CancelledError(f"generation cancelled after {len(generated)} tokens")
-            if len(generated) == max_new_tokens:
-                break
+
+        def decode_step(token: int, position: int) -> tuple[torch.Tensor, torch.Tensor]:
             embeds = self._model.embed_tokens(torch.tensor([token], device=device))
-            position = torch.full((3, 1), length + positions.delta, device=device)
             if self._cuda_graphs:
                 torch.compiler.cudagraph_mark_step_begin()
-            logits, prenorm = self._step(embeds, position)
+            logits, prenorm = self._step(embeds, torch.full((3, 1), position, device=device))
             # A CUDA-graph replay reuses its output memory: copy before the next step.
-            logits, prenorm = logits.clone(), prenorm.clone()
-            length += 1
-        self._last_logits = logits
-        return Generation(
-            token_ids=tuple(generated), seg_states=torch.cat(states), num_prompt_segs=num_prompt
+            return logits.clone(), prenorm.clone()
+
+        generation, self._last_logits = run_greedy_loop(
+            input_ids=input_ids,
+            seg_id=self._seg_id,
+            prefill=self._eager_step(inputs_embeds, positions.position_ids.to(device)),
+            decode_step=decode_step,
+            position_offset=positions.delta,
+            max_new_tokens=max_new_tokens,
+            stop_ids=stop_ids,
+            on_tokens=on_tokens,
         )
+        return generation
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from unipixel_ros.model.builder import (
     TINY_SAM2_CONFIG_NAME,
     build_unipixel,
     sam2_config_for,
+    small_config,
     tiny_config,
 )
 from unipixel_ros.model.chat import DEFAULT_SYSTEM, chatml_prompt, memory_prefix
@@ -115,6 +116,7 @@ __all__ = [
     "sam2_config_for",
     "sample_frame_indices",
     "save_unipixel",
+    "small_config",
     "smart_resize",
     "tiny_config",
     "to_legacy_key",

@@ -24,6 +24,7 @@ __all__ = [
     "TINY_SAM2_CONFIG_NAME",
     "build_unipixel",
     "sam2_config_for",
+    "small_config",
     "tiny_config",
 ]
 
@@ -108,17 +109,22 @@ def build_unipixel(
     return model
 
 
-def tiny_config(
+def small_config(
     tokenizer: QwenTokenizer,
     *,
-    sam2_image_size: int = 64,
-    hidden_size: int = 64,
+    hidden_size: int,
+    num_layers: int,
+    vision_width: int,
+    rope_theta: float,
+    sam2_config: str,
+    sam2_image_size: int,
     tie_word_embeddings: bool = True,
 ) -> PixelQwen2_5_VLConfig:
-    """A small UniPixel configuration for CPU tests, with ids from ``tokenizer``.
+    """A small UniPixel configuration, with ids from ``tokenizer``.
 
-    Vision: 2 blocks of width 32 (merger width M = 128), window 112 px; text: 2 layers of width
-    ``hidden_size`` with 4 heads (2 key/value heads); SAM 2.1: ``Sam2Config.tiny``.
+    Vision: 2 blocks of width ``vision_width`` (merger width M = 4 x ``vision_width``), window
+    112 px; text: ``num_layers`` layers of width ``hidden_size`` with 4 heads (2 key/value
+    heads); SAM 2.1: the preset named ``sam2_config`` at ``sam2_image_size``.
     """
     head_dim = hidden_size // 4
     if head_dim % 4:
@@ -130,13 +136,13 @@ def tiny_config(
             "vocab_size": tokenizer.vocab_size,
             "hidden_size": hidden_size,
             "intermediate_size": 2 * hidden_size,
-            "num_hidden_layers": 2,
+            "num_hidden_layers": num_layers,
             "num_attention_heads": 4,
             "num_key_value_heads": 2,
             "max_position_embeddings": 4096,
             "rope_parameters": {
                 "rope_type": "default",
-                "rope_theta": 1000000.0,
+                "rope_theta": rope_theta,
                 "mrope_section": mrope_section,
             },
             "rms_norm_eps": 1e-6,
@@ -150,8 +156,8 @@ def tiny_config(
         video_token_id=tokenizer.token_id("<|video_pad|>"),
         vision_config={
             "depth": 2,
-            "hidden_size": 32,
-            "intermediate_size": 64,
+            "hidden_size": vision_width,
+            "intermediate_size": 2 * vision_width,
             "num_heads": 2,
             "out_hidden_size": hidden_size,
             "patch_size": 14,
@@ -161,11 +167,34 @@ def tiny_config(
             "fullatt_block_indexes": [1],
             "tokens_per_second": 2,
         },
-        sam2_config=TINY_SAM2_CONFIG_NAME,
+        sam2_config=sam2_config,
         sam2_image_size=sam2_image_size,
         sam2_hidden_tokens=2,
         ref_token_id=tokenizer.token_id("<|ref|>"),
         seg_token_id=tokenizer.token_id("<|seg|>"),
         mem_token_id=tokenizer.token_id("<|mem|>"),
         dtype=torch.float32,
+    )
+
+
+def tiny_config(
+    tokenizer: QwenTokenizer,
+    *,
+    sam2_image_size: int = 64,
+    hidden_size: int = 64,
+    tie_word_embeddings: bool = True,
+) -> PixelQwen2_5_VLConfig:
+    """A small UniPixel configuration for CPU tests, with ids from ``tokenizer``.
+
+    ``small_config`` with 2 text layers, vision width 32 and SAM 2.1 ``Sam2Config.tiny``.
+    """
+    return small_config(
+        tokenizer,
+        hidden_size=hidden_size,
+        num_layers=2,
+        vision_width=32,
+        rope_theta=1000000.0,
+        sam2_config=TINY_SAM2_CONFIG_NAME,
+        sam2_image_size=sam2_image_size,
+        tie_word_embeddings=tie_word_embeddings,
     )

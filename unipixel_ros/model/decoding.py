@@ -21,10 +21,21 @@ from unipixel_ros.model.configuration import TokenIds
 from unipixel_ros.model.mrope import MropePositions
 from unipixel_ros.model.unipixel_model import UniPixelModel
 
-__all__ = ["Generation", "GreedyDecoder", "TokenObserver", "generate_greedy"]
+__all__ = [
+    "DecodeStep",
+    "Generation",
+    "GreedyDecoder",
+    "TokenObserver",
+    "generate_greedy",
+    "run_greedy_loop",
+]
 
 TokenObserver = Callable[[tuple[int, ...]], bool]
 """Called with every token generated so far after each step; returning False cancels."""
+
+DecodeStep = Callable[[int, int], tuple[torch.Tensor, torch.Tensor]]
+"""One new token: (token id, its mRoPE position) -> next logits `(vocab,)` and the token's
+pre-norm state `(1, D)`; the step appends the token to its KV cache."""
 
 
 @dataclass(frozen=True)
@@ -92,17 +103,65 @@ def generate_greedy(
         )
     if max_new_tokens < 0:
         raise BadInputError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
-    seg_id = TokenIds.from_config(model.config).seg
-    step = model.language_step(inputs_embeds, positions.position_ids.to(model.device), None)
-    predicts_seg = torch.nonzero(input_ids[1:].eq(seg_id))[:, 0].to(step.prenorm.device)
-    states = [step.prenorm[predicts_seg]]
+    device = model.device
+    first = model.language_step(inputs_embeds, positions.position_ids.to(device), None)
+    cache = first.cache
+
+    def decode_step(token: int, position: int) -> tuple[torch.Tensor, torch.Tensor]:
+        embeds = model.embed_tokens(torch.tensor([token], device=device))
+        step = model.language_step(embeds, torch.full((3, 1), position, device=device), cache)
+        return step.next_logits, step.prenorm
+
+    generation, _ = run_greedy_loop(
+        input_ids=input_ids,
+        seg_id=TokenIds.from_config(model.config).seg,
+        prefill=(first.next_logits, first.prenorm),
+        decode_step=decode_step,
+        position_offset=positions.delta,
+        max_new_tokens=max_new_tokens,
+        stop_ids=stop_ids,
+        on_tokens=on_tokens,
+    )
+    return generation
+
+
+def run_greedy_loop(
+    *,
+    input_ids: torch.Tensor,
+    seg_id: int,
+    prefill: tuple[torch.Tensor, torch.Tensor],
+    decode_step: DecodeStep,
+    position_offset: int,
+    max_new_tokens: int,
+    stop_ids: frozenset[int],
+    on_tokens: TokenObserver | None,
+) -> tuple[Generation, torch.Tensor]:
+    """The greedy loop every decoder shares; only the prefill and the one-token step differ.
+
+    Args:
+        input_ids (`torch.Tensor` of shape `(L,)`): prompt ids.
+        seg_id: id of ``<|seg|>``.
+        prefill: next logits `(vocab,)` after the prompt and its pre-norm states `(L, D)`.
+        decode_step: runs one generated token (``DecodeStep``).
+        position_offset: mRoPE offset of text after the prompt (``MropePositions.delta``).
+        max_new_tokens, stop_ids, on_tokens: as in ``generate_greedy``.
+
+    Returns:
+        The generation, and the logits after its last position.
+
+    Raises:
+        CancelledError: ``on_tokens`` returned False.
+    """
+    logits, prenorm = prefill
+    predicts_seg = torch.nonzero(input_ids[1:].eq(seg_id))[:, 0].to(prenorm.device)
+    states = [prenorm[predicts_seg]]
     num_prompt = int(predicts_seg.numel())
     generated: list[int] = []
-    length = input_ids.shape[0]
+    length = int(input_ids.shape[0])
     for _ in range(max_new_tokens):
-        token = int(step.next_logits.argmax())
+        token = int(logits.argmax())
         if token == seg_id:
-            states.append(step.prenorm[-1:])
+            states.append(prenorm[-1:].clone())
         if token in stop_ids:
             break
         generated.append(token)
@@ -110,10 +169,9 @@ def generate_greedy(
             raise CancelledError(f"generation cancelled after {len(generated)} tokens")
         if len(generated) == max_new_tokens:
             break
-        embeds = model.embed_tokens(torch.tensor([token], device=model.device))
-        position = torch.full((3, 1), length + positions.delta, device=model.device)
-        step = model.language_step(embeds, position, step.cache)
+        logits, prenorm = decode_step(token, length + position_offset)
         length += 1
-    return Generation(
+    generation = Generation(
         token_ids=tuple(generated), seg_states=torch.cat(states), num_prompt_segs=num_prompt
     )
+    return generation, logits

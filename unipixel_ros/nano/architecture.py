@@ -14,8 +14,6 @@ The LLM sees two frames (one temporal slot) of 224x168 pixels: 48 visual tokens.
 
 from __future__ import annotations
 
-import torch
-
 from unipixel_ros.eval import GRASPABLE_CUP_QUESTION
 from unipixel_ros.model import (
     DEFAULT_SYSTEM,
@@ -26,6 +24,7 @@ from unipixel_ros.model import (
     QwenTokenizer,
     QwenVideoSpec,
     build_tiny_tokenizer,
+    small_config,
 )
 from unipixel_ros.model.chat import LOCALIZE_WITH_IDS
 from unipixel_ros.nano.dataset import COLOURS, KINDS
@@ -80,50 +79,12 @@ def build_nano_tokenizer() -> QwenTokenizer:
 
 def nano_config(tokenizer: QwenTokenizer) -> PixelQwen2_5_VLConfig:
     """The nano ``pixel_qwen2_5_vl`` configuration, token ids taken from ``tokenizer``."""
-    hidden, heads = 128, 4
-    half = hidden // heads // 2
-    mrope_section = [half - 2 * (half // 3), half // 3, half // 3]
-    return PixelQwen2_5_VLConfig(
-        text_config={
-            "vocab_size": tokenizer.vocab_size,
-            "hidden_size": hidden,
-            "intermediate_size": 2 * hidden,
-            "num_hidden_layers": 3,
-            "num_attention_heads": heads,
-            "num_key_value_heads": 2,
-            "max_position_embeddings": 4096,
-            "rope_parameters": {
-                "rope_type": "default",
-                "rope_theta": 10000.0,
-                "mrope_section": mrope_section,
-            },
-            "rms_norm_eps": 1e-6,
-            "bos_token_id": tokenizer.token_id("<|endoftext|>"),
-            "eos_token_id": tokenizer.token_id("<|im_end|>"),
-        },
-        tie_word_embeddings=True,
-        vision_start_token_id=tokenizer.token_id("<|vision_start|>"),
-        vision_end_token_id=tokenizer.token_id("<|vision_end|>"),
-        image_token_id=tokenizer.token_id("<|image_pad|>"),
-        video_token_id=tokenizer.token_id("<|video_pad|>"),
-        vision_config={
-            "depth": 2,
-            "hidden_size": 64,
-            "intermediate_size": 128,
-            "num_heads": 2,
-            "out_hidden_size": hidden,
-            "patch_size": 14,
-            "spatial_merge_size": 2,
-            "temporal_patch_size": 2,
-            "window_size": 112,
-            "fullatt_block_indexes": [1],
-            "tokens_per_second": 2,
-        },
+    return small_config(
+        tokenizer,
+        hidden_size=128,
+        num_layers=3,
+        vision_width=64,
+        rope_theta=10000.0,
         sam2_config=NANO_SAM2_CONFIG_NAME,
         sam2_image_size=NANO_SAM2_IMAGE_SIZE,
-        sam2_hidden_tokens=2,
-        ref_token_id=tokenizer.token_id("<|ref|>"),
-        seg_token_id=tokenizer.token_id("<|seg|>"),
-        mem_token_id=tokenizer.token_id("<|mem|>"),
-        dtype=torch.float32,
     )
