@@ -7,9 +7,7 @@ code 0 and no traceback in its log.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ import numpy as np
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
+from topic_inbox import TopicInbox
 from unipixel_ros_interfaces.msg import ObjectMaskArray
 
 from unipixel_ros.ros.client import UnipixelClient
@@ -46,30 +45,6 @@ def stamp_of(msg: Any) -> int:
     return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
 
 
-class Inbox:
-    """Messages of one topic received by the client's node."""
-
-    def __init__(self, client: UnipixelClient, kind: type, topic: str) -> None:
-        self._lock = threading.Lock()
-        self.messages: list[Any] = []
-        client.node.create_subscription(kind, topic, self._add, 10)
-
-    def _add(self, msg: Any) -> None:
-        with self._lock:
-            self.messages.append(msg)
-            del self.messages[:-500]
-
-    def wait_for(self, condition: Callable[[Any], bool], *, timeout_s: float = 30.0) -> Any:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with self._lock:
-                found = [m for m in self.messages if condition(m)]
-            if found:
-                return found[-1]
-            time.sleep(0.02)
-        raise AssertionError(f"no matching message in {timeout_s} s ({len(self.messages)} seen)")
-
-
 class Camera:
     """Publishes synthetic frames (a red box on grey) with camera_info, reliable QoS."""
 
@@ -93,7 +68,7 @@ class Camera:
         self._info.publish(CameraInfo(header=header, width=WIDTH, height=HEIGHT, k=K))
         return stamp_ns
 
-    def send_processed(self, masks: Inbox, *, stamp_ns: int | None = None) -> ObjectMaskArray:
+    def send_processed(self, masks: TopicInbox, *, stamp_ns: int | None = None) -> ObjectMaskArray:
         """Publish frames until one comes back on ~/masks (none is dropped when the node idles)."""
         deadline = time.monotonic() + 60.0
         while time.monotonic() < deadline:
@@ -112,7 +87,7 @@ class Live:
     node: NodeProcess
     client: UnipixelClient
     camera: Camera
-    masks: Inbox
+    masks: TopicInbox
     log: Path
 
     def alive_and_tracking(self) -> ObjectMaskArray:
@@ -131,7 +106,7 @@ def start_live(log: Path, **extra: object) -> Live:
         node.stop()
         raise
     camera = Camera(client)
-    masks = Inbox(client, ObjectMaskArray, "/unipixel/masks")
+    masks = TopicInbox(client, ObjectMaskArray, "/unipixel/masks")
     live = Live(node=node, client=client, camera=camera, masks=masks, log=log)
     live.alive_and_tracking()
     return live

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
-from live_node import Inbox, Live, stamp_of, start_live, stop_live
+from live_node import Live, TopicInbox, stamp_of, start_live, stop_live
 from rosgraph_msgs.msg import Clock
 from unipixel_ros_interfaces.srv import Query
 
@@ -66,7 +66,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, _SimCl
 
 def test_clock_jumps_forward_and_back_keep_frames_and_diagnostics_flowing(sim) -> None:
     live, clock = sim
-    diagnostics = Inbox(live.client, DiagnosticArray, "/diagnostics")
+    diagnostics = TopicInbox(live.client, DiagnosticArray, "/diagnostics")
     for target_s in (1100, 1, 5000):  # forward 1000 s, back to 1 s, forward again
         clock.jump_to(target_s * 1_000_000_000)
         processed = int(live.client.status().get("frames_processed", 0))

@@ -6,9 +6,8 @@ The checkpoint is a tiny model whose weights are set so that its greedy answer i
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from geometry_msgs.msg import Point, PointStamped
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
+from topic_inbox import TopicInbox
 from unipixel_ros_interfaces.action import Ask
 from unipixel_ros_interfaces.msg import ObjectMaskArray, ObjectPrompt
 from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects, ResetMemory
@@ -43,29 +43,6 @@ TOPICS = {
 WIDTH, HEIGHT = 128, 96
 K = [100.0, 0.0, 64.0, 0.0, 100.0, 48.0, 0.0, 0.0, 1.0]
 PLANE_M = 0.8
-
-
-class _Inbox:
-    """Messages of one topic received by the client's node (its executor spins them)."""
-
-    def __init__(self, client: UnipixelClient, kind: type, topic: str) -> None:
-        self._lock = threading.Lock()
-        self.messages: list[Any] = []
-        client.node.create_subscription(kind, topic, self._add, 10)
-
-    def _add(self, msg: Any) -> None:
-        with self._lock:
-            self.messages.append(msg)
-
-    def wait_for(self, condition: Callable[[Any], bool], *, timeout_s: float = 60.0) -> Any:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with self._lock:
-                found = [m for m in self.messages if condition(m)]
-            if found:
-                return found[-1]
-            time.sleep(0.02)
-        raise AssertionError(f"no matching message in {timeout_s} s ({len(self.messages)} seen)")
 
 
 class _Camera:
@@ -123,10 +100,10 @@ def graph(
         yield {
             "client": client,
             "camera": _Camera(client),
-            "masks": _Inbox(client, ObjectMaskArray, "/unipixel/masks"),
-            "labels": _Inbox(client, Image, "/unipixel/label_image"),
-            "overlay": _Inbox(client, Image, "/unipixel/overlay"),
-            "markers": _Inbox(client, MarkerArray, "/unipixel/markers"),
+            "masks": TopicInbox(client, ObjectMaskArray, "/unipixel/masks"),
+            "labels": TopicInbox(client, Image, "/unipixel/label_image"),
+            "overlay": TopicInbox(client, Image, "/unipixel/overlay"),
+            "markers": TopicInbox(client, MarkerArray, "/unipixel/markers"),
             "log": log,
         }
     finally:
