@@ -4,7 +4,8 @@ Prints, for 1, 2, 4 and 8 objects (all prompted on frame 0, so they share one me
 and are tracked as one batch):
 
 - prep: preprocessing one camera frame to S x S;
-- encoder: one image-encoder pass (shared by all objects);
+- encoder: one image-encoder pass (shared by all objects), on ``--backend`` (eager, compile or
+  tensorrt, with the node's fallback);
 - ours: `StreamingTracker.push_frame` per frame (prep + encoder + batched tracking step);
 - per object: (ours - prep - encoder) / objects;
 - sam2 pkg: the package's `SAM2VideoPredictor.propagate_in_video` per frame on the same
@@ -18,6 +19,7 @@ present. Examples::
 
     python benchmarks/bench_tracking.py                      # tiny config on CPU
     python benchmarks/bench_tracking.py --device cuda --preset b+ --image-size 768
+    python benchmarks/bench_tracking.py --backend compile --soak-frames 0
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ import psutil
 import torch
 from PIL import Image
 
+from unipixel_ros.accel.tracker_encoder import resolve_frame_encoder
 from unipixel_ros.sam import PointPrompt, Sam2Config, Sam2Model, build_sam2, preprocess_frames
-from unipixel_ros.tracking import StreamingTracker, TrackerConfig
+from unipixel_ros.tracking import FrameEncoder, StreamingTracker, TrackerConfig
 
 
 def _sync(device: torch.device) -> None:
@@ -64,20 +67,28 @@ def _preprocess_ms(frames: np.ndarray, image_size: int, device: torch.device) ->
     return 1000 * float(np.median(times[1:]))
 
 
-def _encoder_ms(model: Sam2Model, images: torch.Tensor, device: torch.device) -> float:
+def _prep_and_encoder_ms(encoder: FrameEncoder, frames: np.ndarray, device: torch.device) -> float:
     times = []
     with torch.inference_mode():
-        for t in range(images.shape[0]):
+        for frame in frames:
             _sync(device)
             start = time.perf_counter()
-            model.encode_images(images[t : t + 1])
+            encoder.encode(frame)
             _sync(device)
             times.append(time.perf_counter() - start)
     return 1000 * float(np.median(times[1:]))
 
 
-def _ours_ms(model: Sam2Model, frames: np.ndarray, objects: int, device: torch.device) -> float:
-    tracker = StreamingTracker(model=model, config=TrackerConfig(max_objects=objects))
+def _ours_ms(
+    model: Sam2Model,
+    encoder: FrameEncoder,
+    frames: np.ndarray,
+    objects: int,
+    device: torch.device,
+) -> float:
+    tracker = StreamingTracker(
+        model=model, config=TrackerConfig(max_objects=objects), encoder=encoder
+    )
     tracker.push_frame(frames[0])
     tracker.add_objects(_clicks(objects, model.image_size))
     times = []
@@ -128,8 +139,10 @@ def _live_tensors() -> int:
         return sum(1 for o in gc.get_objects() if isinstance(o, torch.Tensor))
 
 
-def _soak(model: Sam2Model, frames: np.ndarray, count: int) -> list[dict[str, float]]:
-    tracker = StreamingTracker(model=model, config=TrackerConfig())
+def _soak(
+    model: Sam2Model, encoder: FrameEncoder, frames: np.ndarray, count: int
+) -> list[dict[str, float]]:
+    tracker = StreamingTracker(model=model, config=TrackerConfig(), encoder=encoder)
     tracker.push_frame(frames[0])
     tracker.add_objects(_clicks(2, model.image_size))
     process = psutil.Process()
@@ -164,6 +177,12 @@ def main() -> None:
     parser.add_argument("--objects", default="1,2,4,8")
     parser.add_argument("--soak-frames", type=int, default=10_000, help="0 skips the soak run")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--backend",
+        choices=("eager", "compile", "tensorrt"),
+        default="eager",
+        help="backend of the image encoder (falls back when unavailable; the reason is printed)",
+    )
     args = parser.parse_args()
 
     device = torch.device(args.device)
@@ -179,12 +198,13 @@ def main() -> None:
     frames = rng.integers(0, 256, size=(args.frames, 480, 640, 3), dtype=np.uint8)
     images = preprocess_frames(frames, image_size=config.image_size, device=device)
 
+    choice = resolve_frame_encoder(args.backend, model=model)
     preprocess = _preprocess_ms(frames, config.image_size, device)
-    encoder = _encoder_ms(model, images, device)
+    encoder = _prep_and_encoder_ms(choice.encoder, frames, device) - preprocess
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         for objects in (int(n) for n in args.objects.split(",")):
-            ours = _ours_ms(model, frames, objects, device)
+            ours = _ours_ms(model, choice.encoder, frames, objects, device)
             theirs = _package_ms(model, frames, images, objects, Path(workdir))
             rows.append(
                 {
@@ -201,6 +221,7 @@ def main() -> None:
         f"{args.preset} @ {config.image_size}px on {device} ({threads} threads), "
         f"{args.frames} frames of 640x480, median ms per frame"
     )
+    print(choice.reason)
     print(f"{'objects':>7} {'prep':>7} {'encoder':>9} {'ours':>9} {'per obj':>9} {'sam2 pkg':>9}")
     for row in rows:
         print(
@@ -208,7 +229,7 @@ def main() -> None:
             f"{row['ours_ms']:>9.2f} {row['per_object_ms']:>9.2f} "
             f"{row['sam2_offline_ms']:>9.2f}"
         )
-    soak = _soak(model, frames, args.soak_frames) if args.soak_frames > 0 else []
+    soak = _soak(model, choice.encoder, frames, args.soak_frames) if args.soak_frames > 0 else []
     if soak:
         print(f"soak: {args.soak_frames} frames, 2 objects")
         print(f"{'frame':>7} {'RSS MiB':>9} {'bank t.':>8} {'live t.':>8} {'ms/frame':>9}")
@@ -222,6 +243,7 @@ def main() -> None:
             "preset": args.preset,
             "image_size": config.image_size,
             "device": str(device),
+            "backend": choice.backend.value,
             "threads": threads,
             "per_frame": rows,
             "soak": soak,

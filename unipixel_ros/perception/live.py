@@ -21,6 +21,7 @@ from unipixel_ros.model.outputs import ObjectTrack
 from unipixel_ros.perception.records import FrameOutput, ObjectPromptSpec, ObjectView, QueryOutput
 from unipixel_ros.sam import BoxPrompt, MaskPrompt, PointPrompt, SamPrompt, to_model_coordinates
 from unipixel_ros.tracking import (
+    FrameEncoder,
     FrameResult,
     ObjectState,
     RingFrame,
@@ -132,15 +133,26 @@ class LivePerception:
     Args:
         predictor: the UniPixel predictor; its SAM 2.1 model also runs every tracker.
         config: cameras and capacities.
+        frame_encoder: the image-encoder pass every camera's tracker runs per frame (shared);
+            eager by default.
     """
 
-    def __init__(self, *, predictor: UniPixelPredictor, config: PerceptionConfig) -> None:
+    def __init__(
+        self,
+        *,
+        predictor: UniPixelPredictor,
+        config: PerceptionConfig,
+        frame_encoder: FrameEncoder | None = None,
+    ) -> None:
         self.predictor = predictor
         self.config = config
+        self.frame_encoder = frame_encoder or FrameEncoder(model=predictor.model.sam2)
         self._cameras = {
             name: _Camera(
                 name,
-                StreamingTracker(model=predictor.model.sam2, config=config.tracker),
+                StreamingTracker(
+                    model=predictor.model.sam2, config=config.tracker, encoder=self.frame_encoder
+                ),
                 config.stamp_capacity,
             )
             for name in config.cameras

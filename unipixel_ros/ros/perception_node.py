@@ -42,6 +42,7 @@ from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjec
 from visualization_msgs.msg import MarkerArray
 
 from unipixel_ros.accel.llm_decode import resolve_llm_decoder
+from unipixel_ros.accel.tracker_encoder import resolve_frame_encoder
 from unipixel_ros.errors import BadInputError, CancelledError, ConfigError, UnipixelError
 from unipixel_ros.eval.overlay import label_image, overlay_instances
 from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
@@ -209,15 +210,20 @@ class PerceptionNode(Node):
                 device = "cuda" if torch.cuda.is_available() else "cpu"
             predictor = UniPixelPredictor.from_pretrained(params.model_path, device=device)
             self._model_description = f"{params.model_path} on {device}"
-        # The LLM decode loop follows `backend` (with fallback); SAM 2.1 tracking runs eager.
+        # The LLM decode loop and SAM 2.1's image encoder follow `backend` (with fallback);
+        # the rest of SAM 2.1 tracking runs eager.
         choice = resolve_llm_decoder(
             params.backend, model=predictor.model, max_length=LLM_CACHE_POSITIONS
         )
         predictor.use_decoder(choice.decoder)
-        self._backend = f"llm {choice.backend.value}, sam2 eager"
+        encoder = resolve_frame_encoder(params.backend, model=predictor.model.sam2)
+        self._backend = (
+            f"llm {choice.backend.value}, sam2 image encoder {encoder.backend.value}, "
+            "sam2 tracking eager"
+        )
         self.get_logger().info(
-            f"backend: {choice.reason}; SAM 2.1 tracking runs eager (compiled or TensorRT "
-            "tracking is not wired into the node yet)"
+            f"backend: {choice.reason}; {encoder.reason}; SAM 2.1 memory attention, decoder "
+            "and memory encoder run eager"
         )
         tracker = TrackerConfig(
             max_objects=params.max_objects,
@@ -230,7 +236,7 @@ class PerceptionNode(Node):
             query_frames=params.query_frames,
             max_query_chars=params.max_query_chars,
         )
-        return LivePerception(predictor=predictor, config=config)
+        return LivePerception(predictor=predictor, config=config, frame_encoder=encoder.encoder)
 
     def _setup_camera(self, name: str) -> _CameraIO:
         params = self.params

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from unipixel_ros.tracking.clip import ClipStart, ClipTracks, encode_clip, track_clip
 from unipixel_ros.tracking.config import TrackerConfig
+from unipixel_ros.tracking.frame_encoder import FrameEncoder, ImageEncoderRunner
 from unipixel_ros.tracking.frame_ring import FrameRing, RingFrame
 from unipixel_ros.tracking.memory_bank import (
     MemoryEntry,
@@ -25,8 +26,10 @@ __all__ = [
     "ClipStart",
     "ClipTracks",
     "FeatureTracker",
+    "FrameEncoder",
     "FrameResult",
     "FrameRing",
+    "ImageEncoderRunner",
     "InferenceWorker",
     "MaskFeaturePooler",
     "MemoryEntry",

@@ -20,9 +20,10 @@ import numpy as np
 import torch
 
 from unipixel_ros.errors import BadInputError, NotReadyError
-from unipixel_ros.sam import FrameFeatures, Sam2Model, SamPrompt, preprocess_frames
+from unipixel_ros.sam import FrameFeatures, Sam2Model, SamPrompt
 from unipixel_ros.sam.postprocessing import masks_from_logits
 from unipixel_ros.tracking.config import TrackerConfig
+from unipixel_ros.tracking.frame_encoder import FrameEncoder
 from unipixel_ros.tracking.frame_ring import FrameRing
 from unipixel_ros.tracking.memory_bank import (
     MemoryEntry,
@@ -277,11 +278,16 @@ class StreamingTracker:
     Args:
         model: SAM 2.1 (eval mode).
         config: capacities.
+        encoder: runs the image encoder on each frame; eager ``FrameEncoder(model=model)`` by
+            default.
     """
 
-    def __init__(self, *, model: Sam2Model, config: TrackerConfig) -> None:
+    def __init__(
+        self, *, model: Sam2Model, config: TrackerConfig, encoder: FrameEncoder | None = None
+    ) -> None:
         self._model = model
         self._config = config
+        self._encoder = encoder or FrameEncoder(model=model)
         self._bank = ObjectMemoryBank(
             max_objects=config.max_objects,
             windows=memory_windows(model),
@@ -409,7 +415,4 @@ class StreamingTracker:
         return pooled
 
     def _encode(self, frame: np.ndarray) -> FrameFeatures:
-        pixels = preprocess_frames(
-            frame[None], image_size=self._model.image_size, device=self._model.device
-        )
-        return self._model.encode_images(pixels)[0]
+        return self._encoder.encode(frame)
