@@ -51,6 +51,19 @@ class BackendName(enum.Enum):
     COMPILE = "compile"
     TENSORRT = "tensorrt"
 
+    @classmethod
+    def parse(cls, requested: BackendName | str) -> BackendName:
+        """``requested`` as a name, e.g. straight from a node parameter.
+
+        Raises:
+            ConfigError: it names no backend.
+        """
+        try:
+            return cls(requested)
+        except ValueError as err:
+            choices = [name.value for name in cls]
+            raise ConfigError(f"unknown backend {requested!r}; expected one of {choices}") from err
+
 
 FALLBACK_ORDER: tuple[BackendName, ...] = (
     BackendName.TENSORRT,
@@ -216,11 +229,7 @@ def resolve_backend(
         ConfigError: ``requested`` names no backend, or ``backends`` lacks ``EAGER`` or maps
             a name to a backend of another name.
     """
-    try:
-        wanted = BackendName(requested)
-    except ValueError as err:
-        choices = [name.value for name in BackendName]
-        raise ConfigError(f"unknown backend {requested!r}; expected one of {choices}") from err
+    wanted = BackendName.parse(requested)
     if BackendName.EAGER not in backends:
         raise ConfigError("the backend mapping must contain 'eager', the last fallback")
     for name, mapped in backends.items():

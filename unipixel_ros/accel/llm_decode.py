@@ -206,11 +206,7 @@ def resolve_llm_decoder(
     Raises:
         ConfigError: ``requested`` names no backend.
     """
-    try:
-        wanted = BackendName(requested)
-    except ValueError as err:
-        choices = [name.value for name in BackendName]
-        raise ConfigError(f"unknown backend {requested!r}; expected one of {choices}") from err
+    wanted = BackendName.parse(requested)
     if wanted is BackendName.EAGER:
         return LlmDecoderChoice(None, wanted, "LLM decode eager: generate_greedy, dynamic cache")
     refusals = []

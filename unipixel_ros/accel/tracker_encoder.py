@@ -21,7 +21,6 @@ from unipixel_ros.accel.backends import (
     prepare_with_fallback,
 )
 from unipixel_ros.accel.sam2_parts import Sam2PartLimits, image_encoder_part
-from unipixel_ros.errors import ConfigError
 from unipixel_ros.sam import Sam2Model
 from unipixel_ros.tracking import FrameEncoder
 
@@ -62,11 +61,7 @@ def resolve_frame_encoder(
     Raises:
         ConfigError: ``requested`` names no backend.
     """
-    try:
-        wanted = BackendName(requested)
-    except ValueError as err:
-        choices = [name.value for name in BackendName]
-        raise ConfigError(f"unknown backend {requested!r}; expected one of {choices}") from err
+    wanted = BackendName.parse(requested)
     if wanted is BackendName.EAGER:
         return FrameEncoderChoice(FrameEncoder(model=model), wanted, "SAM 2.1 image encoder: eager")
     prepared = prepare_with_fallback(
