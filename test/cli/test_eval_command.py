@@ -1,5 +1,6 @@
 """`unipixel-ros eval` end to end, in a subprocess as a user runs it: the real node over a real
-ROS graph, the small sample bag, a tiny model with random weights."""
+ROS graph, the small sample bag, a tiny model with random weights, on the ``compile`` backend
+(the eager node runs in the other graph tests and in the demo)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,11 @@ def spec_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def run(spec_path: Path, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("eval")
-    done = _eval(BAG, "--queries", spec_path, "--model", "tiny-random", "--rate", "0", "--out", out)
+    done = _eval(
+        BAG,
+        *("--queries", spec_path, "--model", "tiny-random", "--rate", "0", "--out", out),
+        *("--backend", "compile", "--frame-timeout", "180"),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done, out
 
@@ -108,6 +113,12 @@ def test_the_result_bag_reads_back_with_masks_answers_and_diagnostics(run) -> No
         "Please segment the purple box.",
         "What colour is [0]?",
     ]
+
+
+def test_the_report_says_which_backend_ran(run) -> None:
+    _, out = run
+    run_section = (out / "report.md").read_text().split("## Run")[1]
+    assert "backend llm compile, sam2 image encoder compile, sam2 tracking eager" in run_section
 
 
 def test_random_weights_are_announced_in_the_output_and_the_report(run) -> None:

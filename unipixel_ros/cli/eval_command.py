@@ -50,6 +50,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--use-depth", action="store_true", help="also replay aligned depth")
     parser.add_argument(
+        "--backend",
+        choices=("eager", "compile", "tensorrt"),
+        default="eager",
+        help="the node's backend parameter: the LLM decode loop and SAM 2.1's image encoder "
+        "(falls back when unavailable; the report's node diagnostics say what ran)",
+    )
+    parser.add_argument(
         "--record-overlay", action="store_true", help="also record the node's ~/overlay"
     )
     parser.add_argument(
@@ -149,6 +156,7 @@ def run_eval(args: argparse.Namespace) -> int:
             record_overlay=args.record_overlay,
             frame_timeout_s=args.frame_timeout,
             start_timeout_s=args.start_timeout,
+            node_parameters={"backend": args.backend},
         )
         bar, update = progress_bar()
         try:
