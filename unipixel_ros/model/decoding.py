@@ -108,8 +108,10 @@ def generate_greedy(
     cache = first.cache
 
     def decode_step(token: int, position: int) -> tuple[torch.Tensor, torch.Tensor]:
+        nonlocal cache
         embeds = model.embed_tokens(torch.tensor([token], device=device))
         step = model.language_step(embeds, torch.full((3, 1), position, device=device), cache)
+        cache = step.cache
         return step.next_logits, step.prenorm
 
     generation, _ = run_greedy_loop(
