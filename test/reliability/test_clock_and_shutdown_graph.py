@@ -14,8 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
-from live_node import Live, TopicInbox, stamp_of, start_live, stop_live
+from live_node import Live, stamp_of, start_live, stop_live
 from rosgraph_msgs.msg import Clock
+from topic_inbox import TopicInbox
 from unipixel_ros_interfaces.srv import Query
 
 pytestmark = pytest.mark.ros

@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from node_graph import running_node
 
 from unipixel_ros.ros.bag_player import play_bag
-from unipixel_ros.ros.client import UnipixelClient
-from unipixel_ros.ros.node_process import NodeProcess
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -26,28 +25,17 @@ TOPICS = {
 
 def test_the_compile_backend_runs_the_image_encoder_compiled_in_the_node(tmp_path: Path) -> None:
     log = tmp_path / "node.log"
-    node = NodeProcess(
-        params_file=ROOT / "config" / "unipixel.yaml",
-        parameters={
-            "model_path": "tiny-random",
-            "backend": "compile",
-            "diagnostics_period_s": 0.2,
-        },
-        remappings=TOPICS,
+    with running_node(
         log_path=log,
-    )
-    client = UnipixelClient()
-    try:
-        client.wait_until_ready(timeout_s=300.0)
+        ready_timeout_s=300.0,
+        params_file=ROOT / "config" / "unipixel.yaml",
+        parameters={"model_path": "tiny-random", "backend": "compile", "diagnostics_period_s": 0.2},
+        remappings=TOPICS,
+    ) as client:
         status = client.wait_for_status(lambda s: s.get("backend", "none") != "none", timeout_s=30)
         assert status["backend"] == "llm compile, sam2 image encoder compile, sam2 tracking eager"
         play_bag(client.node, BAG, remap=TOPICS, topics=tuple(TOPICS.values()), reliable=True)
         status = client.wait_for_status(lambda s: int(s["frames_processed"]) >= 1, timeout_s=60)
         assert status["last_error"] == "", status
-    finally:
-        client.close()
-        code = node.stop()
-        text = log.read_text()
-    assert code == 0, text
-    assert "Traceback" not in text, text
+    text = log.read_text()
     assert "SAM 2.1 image encoder: backend compile: torch.compile" in text, text

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import Point, PointStamped
+from node_graph import running_node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
@@ -28,7 +29,6 @@ from unipixel_ros.model import SEG_TOKEN
 from unipixel_ros.ros.bag_player import play_bag
 from unipixel_ros.ros.client import UnipixelClient
 from unipixel_ros.ros.image_conversion import rgb_to_image
-from unipixel_ros.ros.node_process import NodeProcess
 
 pytestmark = pytest.mark.ros
 
@@ -82,7 +82,9 @@ def graph(
     seg_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     log = tmp_path_factory.mktemp("node") / "node.log"
-    node = NodeProcess(
+    with running_node(
+        log_path=log,
+        ready_timeout_s=120.0,
         params_file=ROOT / "config" / "unipixel.yaml",
         parameters={
             "model_path": str(seg_checkpoint),
@@ -92,11 +94,7 @@ def graph(
             "diagnostics_period_s": 0.2,
         },
         remappings=TOPICS,
-        log_path=log,
-    )
-    client = UnipixelClient()
-    try:
-        client.wait_until_ready(timeout_s=120.0)
+    ) as client:
         yield {
             "client": client,
             "camera": _Camera(client),
@@ -106,12 +104,6 @@ def graph(
             "markers": TopicInbox(client, MarkerArray, "/unipixel/markers"),
             "log": log,
         }
-    finally:
-        client.close()
-        code = node.stop()
-        text = log.read_text()
-        assert code == 0, text
-        assert "Traceback" not in text, text
 
 
 def test_a_replayed_bag_then_a_language_query_gives_an_answer_and_masks(graph) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from action_msgs.msg import GoalStatus
+from node_graph import running_node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
@@ -26,27 +27,15 @@ NO_MODEL = "no model is loaded: set the parameter model_path"
 
 
 @pytest.fixture(scope="module")
-def running(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[NodeProcess, UnipixelClient]]:
-    log = tmp_path_factory.mktemp("node") / "node.log"
-    node = NodeProcess(
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UnipixelClient]:
+    with running_node(
+        log_path=tmp_path_factory.mktemp("node") / "node.log",
+        ready_timeout_s=60.0,
         params_file=CONFIG,
         parameters={"diagnostics_period_s": 0.2},
         remappings={"image": "/test_camera/image_raw", "camera_info": "/test_camera/camera_info"},
-        log_path=log,
-    )
-    client = UnipixelClient()
-    try:
-        client.wait_until_ready(timeout_s=60.0)
-        yield node, client
-    finally:
-        client.close()
-        code = node.stop()
-        # SIGINT must end the node cleanly: exit 0, and no traceback in its log.
-        text = Path(log).read_text()
-        assert code == 0, text
-        assert "Traceback" not in text, text
+    ) as client:
+        yield client
 
 
 def _publish_until(client: UnipixelClient, msg: Image, condition, *, timeout_s: float = 30.0):
@@ -71,7 +60,7 @@ def _publish_until(client: UnipixelClient, msg: Image, condition, *, timeout_s: 
 
 
 def test_node_receives_images_published_by_another_process(running) -> None:
-    _node, client = running
+    client = running
     image = rgb_to_image(np.zeros((48, 64, 3), dtype=np.uint8), Header(frame_id="camera_optical"))
     status = _publish_until(client, image, lambda s: int(s["frames_received"]) >= 3)
     assert int(status["frames_received"]) >= 3, status
@@ -81,7 +70,7 @@ def test_node_receives_images_published_by_another_process(running) -> None:
 
 
 def test_malformed_image_is_counted_and_the_node_keeps_running(running) -> None:
-    _node, client = running
+    client = running
     bad = Image(height=4, width=4, encoding="rgb8", step=12, data=b"\x00" * 7)
     bad.header.frame_id = "camera_optical"
     before = int(client.wait_for_status(lambda s: True, timeout_s=10)["frames_rejected"])
@@ -104,14 +93,14 @@ def test_malformed_image_is_counted_and_the_node_keeps_running(running) -> None:
     ],
 )
 def test_every_service_says_no_model_is_loaded(running, service: str, request_) -> None:
-    _node, client = running
+    client = running
     response = client.call(service, request_, timeout_s=30)
     assert response.success is False
     assert response.message.startswith(NO_MODEL)
 
 
 def test_ask_action_is_aborted_with_the_no_model_error(running) -> None:
-    _node, client = running
+    client = running
     status, result = client.ask(Ask.Goal(text="what is on the table?"), timeout_s=30)
     assert status == GoalStatus.STATUS_ABORTED
     assert result.success is False
