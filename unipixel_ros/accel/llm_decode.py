@@ -32,7 +32,7 @@ from unipixel_ros.accel.backends import BackendName, CompileBackend
 from unipixel_ros.errors import BadInputError, ConfigError
 from unipixel_ros.model import Generation, MropePositions, TokenObserver, UniPixelModel
 from unipixel_ros.model.configuration import TokenIds
-from unipixel_ros.model.decoding import run_greedy_loop
+from unipixel_ros.model.decoding import check_prompt, run_greedy_loop
 
 __all__ = ["LlmDecoderChoice", "StaticCacheDecoder", "resolve_llm_decoder"]
 
@@ -142,16 +142,13 @@ class StaticCacheDecoder:
             on_tokens: streaming observer; when it returns False generation stops.
 
         Raises:
-            BadInputError: shapes disagree, or prompt + new tokens exceed ``max_length``.
+            BadInputError: shapes disagree, ``max_new_tokens`` is negative, or prompt + new
+                tokens exceed ``max_length``.
             CancelledError: ``on_tokens`` returned False.
         """
+        check_prompt(input_ids, inputs_embeds, max_new_tokens)
         length = int(input_ids.shape[0])
-        if input_ids.ndim != 1 or inputs_embeds.shape[0] != length:
-            raise BadInputError(
-                f"input_ids (L,) and inputs_embeds (L, D) must agree, got "
-                f"{tuple(input_ids.shape)} and {tuple(inputs_embeds.shape)}"
-            )
-        if max_new_tokens < 0 or length + max_new_tokens > self._max_length:
+        if length + max_new_tokens > self._max_length:
             raise BadInputError(
                 f"{length} prompt + {max_new_tokens} new tokens do not fit the static cache of "
                 f"{self._max_length} positions"

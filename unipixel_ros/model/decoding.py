@@ -26,6 +26,7 @@ __all__ = [
     "Generation",
     "GreedyDecoder",
     "TokenObserver",
+    "check_prompt",
     "generate_greedy",
     "run_greedy_loop",
 ]
@@ -96,13 +97,7 @@ def generate_greedy(
     Raises:
         CancelledError: ``on_tokens`` returned False.
     """
-    if input_ids.ndim != 1 or inputs_embeds.shape[0] != input_ids.shape[0]:
-        raise BadInputError(
-            f"input_ids (L,) and inputs_embeds (L, D) must agree, got {tuple(input_ids.shape)} "
-            f"and {tuple(inputs_embeds.shape)}"
-        )
-    if max_new_tokens < 0:
-        raise BadInputError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+    check_prompt(input_ids, inputs_embeds, max_new_tokens)
     device = model.device
     first = model.language_step(inputs_embeds, positions.position_ids.to(device), None)
     cache = first.cache
@@ -125,6 +120,21 @@ def generate_greedy(
         on_tokens=on_tokens,
     )
     return generation
+
+
+def check_prompt(input_ids: torch.Tensor, inputs_embeds: torch.Tensor, max_new_tokens: int) -> None:
+    """Refuse a prompt whose ids `(L,)` and embeddings `(L, D)` disagree, or a negative budget.
+
+    Raises:
+        BadInputError: with the shapes or the budget.
+    """
+    if input_ids.ndim != 1 or inputs_embeds.shape[0] != input_ids.shape[0]:
+        raise BadInputError(
+            f"input_ids (L,) and inputs_embeds (L, D) must agree, got {tuple(input_ids.shape)} "
+            f"and {tuple(inputs_embeds.shape)}"
+        )
+    if max_new_tokens < 0:
+        raise BadInputError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
 
 
 def run_greedy_loop(
