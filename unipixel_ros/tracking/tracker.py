@@ -324,7 +324,7 @@ class StreamingTracker:
         index = self._next_index
         retained = self._ring.push(index, frame)
         self._next_index += 1
-        features = self._encode(frame)
+        features = self._encoder.encode(frame)
         self._latest = (index, features, (frame.shape[0], frame.shape[1]))
         result = self._core.track(features, index, keep_mask=retained)
         self._bank.prune_masks(self._ring.indices())
@@ -353,11 +353,13 @@ class StreamingTracker:
                 latest_features, index, prompt, keep_mask=index in self._ring.indices()
             )
         start_frame = self._ring.get(index)
-        result = self._core.start(self._encode(start_frame.image), index, prompt, keep_mask=True)
+        result = self._core.start(
+            self._encoder.encode(start_frame.image), index, prompt, keep_mask=True
+        )
         for later in self._ring.frames():
             if later.frame_index > index:
                 self._core.track(
-                    self._encode(later.image),
+                    self._encoder.encode(later.image),
                     later.frame_index,
                     keep_mask=True,
                     object_ids=result.object_ids,
@@ -413,6 +415,3 @@ class StreamingTracker:
         )
         self._pooled = (key, pooled)
         return pooled
-
-    def _encode(self, frame: np.ndarray) -> FrameFeatures:
-        return self._encoder.encode(frame)
