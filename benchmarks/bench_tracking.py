@@ -40,7 +40,7 @@ import psutil
 import torch
 from PIL import Image
 
-from unipixel_ros.accel.tracker_encoder import resolve_frame_encoder
+from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
 from unipixel_ros.sam import PointPrompt, Sam2Config, Sam2Model, build_sam2, preprocess_frames
 from unipixel_ros.tracking import FrameEncoder, StreamingTracker, TrackerConfig
 

@@ -50,9 +50,9 @@ from std_msgs.msg import Header
 from unipixel_ros_interfaces.msg import ObjectMaskArray, ObjectPrompt
 from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects
 
-from unipixel_ros.ros.client import UnipixelClient
+from unipixel_ros.ros.evaluation.client import UnipixelClient
+from unipixel_ros.ros.evaluation.node_process import NodeProcess
 from unipixel_ros.ros.image_conversion import rgb_to_image
-from unipixel_ros.ros.node_process import NodeProcess
 
 WIDTH, HEIGHT = 128, 96
 K = [100.0, 0.0, 64.0, 0.0, 100.0, 48.0, 0.0, 0.0, 1.0]

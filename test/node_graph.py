@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from unipixel_ros.ros.client import UnipixelClient
-from unipixel_ros.ros.node_process import NodeProcess
+from unipixel_ros.ros.evaluation.client import UnipixelClient
+from unipixel_ros.ros.evaluation.node_process import NodeProcess
 
 
 @contextmanager

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from unipixel_ros.ros.client import UnipixelClient
+from unipixel_ros.ros.evaluation.client import UnipixelClient
 
 #: Messages kept per topic (a soak run would otherwise keep every one).
 KEEP_LAST = 500

@@ -94,7 +94,7 @@ def test_build_engines_refuses_int8_without_calibration_frames(tmp_path: Path) -
 def test_build_engines_reads_int8_calibration_frames_from_a_bag(
     first_build: tuple[Path, int, str], tmp_path: Path
 ) -> None:
-    from unipixel_ros.eval import generate_sample_bag
+    from unipixel_ros.synthetic.sample_bag import generate_sample_bag
 
     bag = generate_sample_bag(tmp_path / "bag", frames=3, progress=False).path
     engine_dir, _, _ = first_build

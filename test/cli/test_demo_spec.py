@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
+from sample_data import SAMPLE_BAG
 
 from unipixel_ros.cli.demo import DEMO_SEED, demo_spec
 from unipixel_ros.errors import ConfigError
-from unipixel_ros.eval.queries import QueryKind, load_query_spec
+from unipixel_ros.evaluation.scoring.queries import QueryKind, load_query_spec
 from unipixel_ros.nano.train import EVAL_SEEDS, TRAIN_SEEDS
 
-SPEC = Path(__file__).parents[1] / "eval" / "data" / "sample_tabletop" / "queries.json"
+SPEC = SAMPLE_BAG / "queries.json"
 
 
 def test_demo_asks_for_the_graspable_cup_clicks_it_then_asks_about_it_later() -> None:

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 from rosbags.rosbag2 import Reader
+from sample_data import SAMPLE_BAG
 
-from unipixel_ros.eval.queries import load_query_spec, save_query_spec
-from unipixel_ros.ros.bag_types import interface_typestore
+from unipixel_ros.evaluation.bags.interface_types import interface_typestore
+from unipixel_ros.evaluation.scoring.queries import load_query_spec, save_query_spec
 
 pytestmark = pytest.mark.ros
 
-BAG = Path(__file__).parents[1] / "eval" / "data" / "sample_tabletop"
+BAG = SAMPLE_BAG
 # One query of each way of asking: segment, text track, click track, choice by click.
 QUERY_IDS = ("graspable_cup", "refer_1", "click_3", "colour_of_3")
 

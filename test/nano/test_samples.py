@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from unipixel_ros.eval import GRASPABLE_CUP_QUESTION
 from unipixel_ros.nano import (
     COLOURS,
     KINDS,
@@ -12,6 +11,7 @@ from unipixel_ros.nano import (
     region_text,
     seg_question,
 )
+from unipixel_ros.synthetic import GRASPABLE_CUP_QUESTION
 
 
 def test_segment_questions_name_an_object_of_the_scene_by_colour_and_kind(

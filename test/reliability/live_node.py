@@ -19,9 +19,9 @@ from std_msgs.msg import Header
 from topic_inbox import TopicInbox
 from unipixel_ros_interfaces.msg import ObjectMaskArray
 
-from unipixel_ros.ros.client import UnipixelClient
+from unipixel_ros.ros.evaluation.client import UnipixelClient
+from unipixel_ros.ros.evaluation.node_process import NodeProcess
 from unipixel_ros.ros.image_conversion import rgb_to_image
-from unipixel_ros.ros.node_process import NodeProcess
 
 TOPICS = {"image": "/rel/camera/image_raw", "camera_info": "/rel/camera/camera_info"}
 WIDTH, HEIGHT = 96, 72

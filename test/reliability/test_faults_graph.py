@@ -15,21 +15,21 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from geometry_msgs.msg import Point, PointStamped
 from live_node import LIVE_PARAMETERS, OPTICAL_FRAME, TOPICS, stamp_of
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sample_data import SAMPLE_BAG
 from std_msgs.msg import Header
 from unipixel_ros_interfaces.msg import ObjectPrompt
 from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects, ResetMemory
 
-from unipixel_ros.ros.bag_player import play_bag
+from unipixel_ros.ros.evaluation.bag_player import play_bag
 
 pytestmark = pytest.mark.ros
 
-BAG = Path(__file__).parents[2] / "test" / "eval" / "data" / "sample_tabletop"
+BAG = SAMPLE_BAG
 BAG_TOPICS = {
     "/camera/color/image_raw": TOPICS["image"],
     "/camera/color/camera_info": TOPICS["camera_info"],

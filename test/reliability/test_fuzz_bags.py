@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from rclpy.node import Node
 
 from unipixel_ros.errors import BagError
-from unipixel_ros.eval.bag_reader import read_bag_frames
-from unipixel_ros.eval.bag_writer import generate_sample_bag
-from unipixel_ros.ros.bag_player import message_class, play_bag
+from unipixel_ros.evaluation.bags.reader import read_bag_frames
+from unipixel_ros.ros.evaluation.bag_player import message_class, play_bag
+from unipixel_ros.synthetic.sample_bag import generate_sample_bag
 
 pytestmark = pytest.mark.ros
 

@@ -24,8 +24,8 @@ import rclpy
 import torch
 from rclpy.parameter import Parameter
 
-from unipixel_ros.accel.engine_cache import EngineCache
-from unipixel_ros.accel.engine_key import (
+from unipixel_ros.accel.engines.cache import EngineCache
+from unipixel_ros.accel.engines.key import (
     DeviceIdentity,
     EngineKey,
     Precision,

@@ -10,7 +10,7 @@ from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from std_msgs.msg import Header
 from unipixel_ros_interfaces.msg import Answer, ObjectMask, ObjectMaskArray
 
-from unipixel_ros.ros.bag_types import interface_typestore
+from unipixel_ros.evaluation.bags.interface_types import interface_typestore
 from unipixel_ros.ros.image_conversion import mask_to_mono8
 
 

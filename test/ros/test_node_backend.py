@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 from node_graph import running_node
+from sample_data import SAMPLE_BAG
 
-from unipixel_ros.ros.bag_player import play_bag
+from unipixel_ros.ros.evaluation.bag_player import play_bag
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 ROOT = Path(__file__).parents[2]
-BAG = ROOT / "test" / "eval" / "data" / "sample_tabletop"
+BAG = SAMPLE_BAG
 TOPICS = {
     "image": "/camera/color/image_raw",
     "camera_info": "/camera/color/camera_info",

@@ -19,8 +19,8 @@ from unipixel_ros_interfaces.msg import ObjectMaskArray
 from unipixel_ros_interfaces.srv import Query
 
 from unipixel_ros.model import SEG_TOKEN
-from unipixel_ros.ros.client import UnipixelClient
-from unipixel_ros.ros.node_process import NodeProcess
+from unipixel_ros.ros.evaluation.client import UnipixelClient
+from unipixel_ros.ros.evaluation.node_process import NodeProcess
 
 pytestmark = pytest.mark.ros
 

@@ -17,6 +17,7 @@ from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import Point, PointStamped
 from node_graph import running_node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sample_data import SAMPLE_BAG
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 from topic_inbox import TopicInbox
@@ -26,14 +27,14 @@ from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjec
 from visualization_msgs.msg import Marker, MarkerArray
 
 from unipixel_ros.model import SEG_TOKEN
-from unipixel_ros.ros.bag_player import play_bag
-from unipixel_ros.ros.client import UnipixelClient
+from unipixel_ros.ros.evaluation.bag_player import play_bag
+from unipixel_ros.ros.evaluation.client import UnipixelClient
 from unipixel_ros.ros.image_conversion import rgb_to_image
 
 pytestmark = pytest.mark.ros
 
 ROOT = Path(__file__).parents[2]
-BAG = ROOT / "test" / "eval" / "data" / "sample_tabletop"
+BAG = SAMPLE_BAG
 BAG_STAMPS = {1700000000000000000 + 100_000_000 * i for i in range(4)}
 TOPICS = {
     "image": "/camera/color/image_raw",

@@ -16,9 +16,9 @@ from std_msgs.msg import Header
 from unipixel_ros_interfaces.action import Ask
 from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects, ResetMemory
 
-from unipixel_ros.ros.client import UnipixelClient
+from unipixel_ros.ros.evaluation.client import UnipixelClient
+from unipixel_ros.ros.evaluation.node_process import NodeProcess
 from unipixel_ros.ros.image_conversion import rgb_to_image
-from unipixel_ros.ros.node_process import NodeProcess
 
 pytestmark = pytest.mark.ros
 

@@ -1,12 +1,11 @@
-"""Acceleration: swappable backends (eager / torch.compile / TensorRT), SAM 2.1 parts exported
-to ONNX, and a TensorRT engine cache whose sidecars are checked before any engine is loaded.
-
-TensorRT is imported lazily, only by the TensorRT backend, builder and runtime.
+"""Acceleration: swappable backends (eager / torch.compile / TensorRT), the parts they run, and
+the TensorRT engines behind them (ONNX export, a keyed cache whose sidecars are checked before
+any engine is loaded). TensorRT is imported lazily, only by the TensorRT backend and engines.
 """
 
 from __future__ import annotations
 
-from unipixel_ros.accel.backends import (
+from unipixel_ros.accel.backends.selection import (
     FALLBACK_ORDER,
     Availability,
     BackendChoice,
@@ -20,16 +19,22 @@ from unipixel_ros.accel.backends import (
     prepare_with_fallback,
     resolve_backend,
 )
-from unipixel_ros.accel.build_progress import ElapsedSpinner, PhaseProgress
-from unipixel_ros.accel.calibration import CalibrationSet
-from unipixel_ros.accel.engine_cache import (
+from unipixel_ros.accel.backends.tensorrt import TensorRTBackend
+from unipixel_ros.accel.engines.builder import (
+    TrtBuildSettings,
+    build_cached_engine,
+    build_engine,
+    engine_key_for,
+)
+from unipixel_ros.accel.engines.cache import (
     DEFAULT_ENGINE_DIR,
     SIDECAR_FORMAT_VERSION,
     EngineCache,
     EngineFiles,
     EngineRecord,
 )
-from unipixel_ros.accel.engine_key import (
+from unipixel_ros.accel.engines.calibration import CalibrationSet
+from unipixel_ros.accel.engines.key import (
     DeviceIdentity,
     EngineKey,
     Precision,
@@ -37,7 +42,7 @@ from unipixel_ros.accel.engine_key import (
     TensorShapeRange,
     hash_model_files,
 )
-from unipixel_ros.accel.onnx_export import (
+from unipixel_ros.accel.engines.onnx_export import (
     DEFAULT_OPSET,
     DYNAMO_OPSET,
     OnnxExporter,
@@ -46,8 +51,10 @@ from unipixel_ros.accel.onnx_export import (
     export_onnx,
     run_onnx,
 )
-from unipixel_ros.accel.part import AcceleratedPart
-from unipixel_ros.accel.sam2_parts import (
+from unipixel_ros.accel.engines.progress import ElapsedSpinner, PhaseProgress
+from unipixel_ros.accel.engines.runtime import TrtEngineRunner, import_tensorrt
+from unipixel_ros.accel.parts.part import AcceleratedPart
+from unipixel_ros.accel.parts.sam2 import (
     Sam2ImageEncoderPart,
     Sam2MemoryAttentionPart,
     Sam2MemoryEncoderPart,
@@ -58,14 +65,6 @@ from unipixel_ros.accel.sam2_parts import (
     memory_encoder_part,
     prompt_decoder_part,
 )
-from unipixel_ros.accel.trt_backend import TensorRTBackend
-from unipixel_ros.accel.trt_builder import (
-    TrtBuildSettings,
-    build_cached_engine,
-    build_engine,
-    engine_key_for,
-)
-from unipixel_ros.accel.trt_runtime import TrtEngineRunner, import_tensorrt
 
 __all__ = [
     "DEFAULT_ENGINE_DIR",

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from unipixel_ros.accel.calibration import CalibrationSet
-    from unipixel_ros.accel.engine_cache import EngineCache
-    from unipixel_ros.accel.engine_key import Precision
-    from unipixel_ros.accel.sam2_engine_build import PartPair
+    from unipixel_ros.accel.engines.cache import EngineCache
+    from unipixel_ros.accel.engines.calibration import CalibrationSet
+    from unipixel_ros.accel.engines.key import Precision
+    from unipixel_ros.accel.engines.sam2_build import PartPair
 
 __all__ = ["add_parser", "run_build_engines"]
 
@@ -90,16 +90,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run_build_engines(args: argparse.Namespace) -> int:
     import torch
 
-    from unipixel_ros.accel.bench_presets import BenchPreset, preset_config
-    from unipixel_ros.accel.engine_cache import EngineCache
-    from unipixel_ros.accel.engine_key import Precision
-    from unipixel_ros.accel.sam2_engine_build import (
+    from unipixel_ros.accel.backends.tensorrt import TensorRTBackend
+    from unipixel_ros.accel.engines.cache import EngineCache
+    from unipixel_ros.accel.engines.key import Precision
+    from unipixel_ros.accel.engines.sam2_build import (
         engine_parts,
         export_and_check,
         tensorrt_unavailable_reason,
     )
-    from unipixel_ros.accel.sam2_parts import Sam2PartLimits
-    from unipixel_ros.accel.trt_backend import TensorRTBackend
+    from unipixel_ros.accel.parts.sam2 import Sam2PartLimits
+    from unipixel_ros.bench.presets import BenchPreset, preset_config
     from unipixel_ros.errors import UnipixelError
     from unipixel_ros.model import load_unipixel, sam2_config_for
     from unipixel_ros.sam import build_sam2, load_sam2_checkpoint
@@ -179,8 +179,8 @@ def run_build_engines(args: argparse.Namespace) -> int:
 
 
 def _calibration(args: argparse.Namespace, image_size: int) -> CalibrationSet:
-    from unipixel_ros.accel.sam2_engine_build import calibration_from_frames
-    from unipixel_ros.eval import read_bag_frames
+    from unipixel_ros.accel.engines.sam2_build import calibration_from_frames
+    from unipixel_ros.evaluation.bags import read_bag_frames
 
     frames = (frame.rgb for frame in read_bag_frames(args.calibration_bag))
     calibration = calibration_from_frames(
@@ -203,8 +203,8 @@ def _build(
     calibration: CalibrationSet | None,
 ) -> int:
     """Build (or reuse) one engine per part; INT8 only for the image encoder."""
-    from unipixel_ros.accel.engine_key import Precision
-    from unipixel_ros.accel.trt_builder import TrtBuildSettings, build_cached_engine
+    from unipixel_ros.accel.engines.builder import TrtBuildSettings, build_cached_engine
+    from unipixel_ros.accel.engines.key import Precision
     from unipixel_ros.errors import UnipixelError
 
     settings = TrtBuildSettings(workspace_bytes=int(args.workspace_gib * 2**30))

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 from unipixel_ros.errors import ConfigError
-from unipixel_ros.eval.queries import Query, QueryKind, QuerySpec
-from unipixel_ros.eval.scenes import GRASPABLE_CUP_QUESTION
+from unipixel_ros.evaluation.scoring.queries import Query, QueryKind, QuerySpec
+from unipixel_ros.synthetic.scenes import GRASPABLE_CUP_QUESTION
 
 __all__ = ["DEMO_SPEC_NAME", "add_parser", "demo_spec", "run_demo"]
 
@@ -108,11 +108,11 @@ def run_demo(args: argparse.Namespace) -> int:
     # Never reach for the network: a model is used only when it is on this machine.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from unipixel_ros.cli.eval_command import print_summary, progress_bar
+    from unipixel_ros.cli.model_choice import choose_model
     from unipixel_ros.errors import UnipixelError
-    from unipixel_ros.eval.bag_layout import QUERIES_FILE_NAME
-    from unipixel_ros.eval.bag_writer import generate_sample_bag
-    from unipixel_ros.eval.model_choice import choose_model
-    from unipixel_ros.eval.queries import load_query_spec, save_query_spec
+    from unipixel_ros.evaluation.bags.layout import QUERIES_FILE_NAME
+    from unipixel_ros.evaluation.scoring.queries import load_query_spec, save_query_spec
+    from unipixel_ros.synthetic.sample_bag import generate_sample_bag
 
     choice = choose_model(args.model)
     print(f"model: {choice.description}")
@@ -132,7 +132,7 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         import rclpy
 
-        from unipixel_ros.ros.evaluation_run import EvaluationConfig, evaluate_bag
+        from unipixel_ros.ros.evaluation.run import EvaluationConfig, evaluate_bag
     except ImportError as err:
         print(f"unipixel-ros demo: ROS 2 is not importable here: {err}", file=sys.stderr)
         return 2

@@ -126,6 +126,7 @@ def print_summary(evaluation: Any, *, random: bool) -> None:
 def run_eval(args: argparse.Namespace) -> int:
     # Never reach for the network: a model is used only when it is on this machine.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from unipixel_ros.cli.model_choice import choose_model
     from unipixel_ros.errors import (
         BadInputError,
         BagError,
@@ -133,14 +134,13 @@ def run_eval(args: argparse.Namespace) -> int:
         ConfigError,
         UnipixelError,
     )
-    from unipixel_ros.eval.model_choice import choose_model
 
     choice = choose_model(args.model)
     print(f"model: {choice.description}", file=sys.stderr)
     try:
         import rclpy
 
-        from unipixel_ros.ros.evaluation_run import EvaluationConfig, evaluate_bag
+        from unipixel_ros.ros.evaluation.run import EvaluationConfig, evaluate_bag
     except ImportError as err:
         print(f"unipixel-ros eval: ROS 2 is not importable here: {err}", file=sys.stderr)
         return 2

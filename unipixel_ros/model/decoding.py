@@ -57,7 +57,7 @@ class Generation:
 
 class GreedyDecoder(Protocol):
     """A faster decode loop with the contract of ``generate_greedy`` (e.g. the compiled
-    static-cache loop of ``unipixel_ros.accel.llm_decode``)."""
+    static-cache loop of ``unipixel_ros.accel.parts.llm_decode``)."""
 
     def generate(
         self,

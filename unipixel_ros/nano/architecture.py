@@ -14,7 +14,6 @@ The LLM sees two frames (one temporal slot) of 224x168 pixels: 48 visual tokens.
 
 from __future__ import annotations
 
-from unipixel_ros.eval import GRASPABLE_CUP_QUESTION
 from unipixel_ros.model import (
     DEFAULT_SYSTEM,
     NANO_SAM2_CONFIG_NAME,
@@ -28,6 +27,7 @@ from unipixel_ros.model import (
 )
 from unipixel_ros.model.chat import LOCALIZE_WITH_IDS
 from unipixel_ros.nano.dataset import COLOURS, KINDS
+from unipixel_ros.synthetic import GRASPABLE_CUP_QUESTION
 
 __all__ = [
     "NANO_SAM2_IMAGE_SIZE",

@@ -1,6 +1,6 @@
 """Training data for UniPixel-nano: rendered synthetic tabletop scenes, cached as arrays.
 
-Each scene (``unipixel_ros.eval.generate_scene``) contributes frame 0 and a window of
+Each scene (``unipixel_ros.synthetic.generate_scene``) contributes frame 0 and a window of
 ``WINDOW`` consecutive later frames ``k, k+1, ...`` (``k`` drawn from the scene seed), so the
 trainer can teach clicks and text on any frame and tracking from frame 0 to a later window as
 the streaming tracker sees it (memories of the previous frames).
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from unipixel_ros.errors import BadInputError, ConfigError
-from unipixel_ros.eval import Colour, ObjectKind, SceneConfig, generate_scene
+from unipixel_ros.synthetic import Colour, ObjectKind, SceneConfig, generate_scene
 
 __all__ = [
     "COLOURS",

@@ -24,13 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from unipixel_ros.eval import (
-    GRASPABLE_CUP_QUESTION,
-    REGION_PLACEHOLDER,
+from unipixel_ros.evaluation.scoring import (
     QueryKind,
-    SceneConfig,
     chosen_option,
-    generate_scene,
     ids_correct,
     instances_covered,
     region_similarity,
@@ -38,6 +34,12 @@ from unipixel_ros.eval import (
 )
 from unipixel_ros.model import REF_TOKEN, UniPixelPredictor, VisualPrompt
 from unipixel_ros.sam import PointPrompt, preprocess_frames, to_model_coordinates
+from unipixel_ros.synthetic import (
+    GRASPABLE_CUP_QUESTION,
+    REGION_PLACEHOLDER,
+    SceneConfig,
+    generate_scene,
+)
 from unipixel_ros.tracking import ClipStart, track_clip
 
 __all__ = ["NanoScores", "evaluate_nano", "report_figures"]

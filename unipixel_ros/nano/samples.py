@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unipixel_ros.eval import GRASPABLE_CUP_QUESTION
 from unipixel_ros.model import REF_TOKEN, SEG_TOKEN
 from unipixel_ros.nano.dataset import COLOURS, KINDS, SceneArrays
+from unipixel_ros.synthetic import GRASPABLE_CUP_QUESTION
 
 __all__ = [
     "SEG_RESPONSE",

@@ -41,10 +41,9 @@ from unipixel_ros_interfaces.msg import Answer, ObjectMaskArray, ObjectPrompt
 from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects, ResetMemory
 from visualization_msgs.msg import MarkerArray
 
-from unipixel_ros.accel.llm_decode import resolve_llm_decoder
-from unipixel_ros.accel.tracker_encoder import resolve_frame_encoder
+from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
+from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
 from unipixel_ros.errors import BadInputError, CancelledError, ConfigError, UnipixelError
-from unipixel_ros.eval.overlay import label_image, overlay_instances
 from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
 from unipixel_ros.perception import (
     FrameOutput,
@@ -74,6 +73,7 @@ from unipixel_ros.ros.parameters import (
 )
 from unipixel_ros.ros.result_messages import answer_message, marker_array, object_mask_message
 from unipixel_ros.tracking import InferenceWorker, TrackerConfig
+from unipixel_ros.visualization.overlay import label_image, overlay_instances
 
 __all__ = ["PerceptionNode", "main"]
 

@@ -10,11 +10,11 @@ from std_msgs.msg import Header
 from unipixel_ros_interfaces.msg import Answer, ObjectMask
 from visualization_msgs.msg import Marker, MarkerArray
 
-from unipixel_ros.eval.overlay import instance_colour
 from unipixel_ros.perception import ObjectView, QueryOutput
 from unipixel_ros.ros.camera_geometry import object_extent
 from unipixel_ros.ros.image_conversion import mask_to_mono8
 from unipixel_ros.tracking import ObjectState
+from unipixel_ros.visualization.overlay import instance_colour
 
 __all__ = ["MARKER_NAMESPACE", "answer_message", "marker_array", "object_mask_message"]
 

@@ -1,7 +1,7 @@
 """Camera frame -> `FrameFeatures`, eager or through an accelerated image-encoder part.
 
 The tracker's one encoder pass per frame is SAM 2.1's image encoder. With a runner of the
-``sam2_image_encoder`` part (``unipixel_ros.accel.sam2_parts.image_encoder_part``, prepared on
+``sam2_image_encoder`` part (``unipixel_ros.accel.parts.sam2.image_encoder_part``, prepared on
 any backend) it gives the same `FrameFeatures` as ``Sam2Model.encode_images``. The position
 encodings of every level depend only on the image size, so they come from one eager pass at
 construction; that pass also warms the runner up (a ``torch.compile`` step compiles on its first

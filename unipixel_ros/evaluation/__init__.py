@@ -1,0 +1,5 @@
+"""Evaluation without ROS: rosbag2 files, scoring against ground truth, and reports."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
