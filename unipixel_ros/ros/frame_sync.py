@@ -19,6 +19,8 @@ from rclpy.callback_groups import CallbackGroup
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
+from unipixel_ros.stamps import stamp_to_seconds
+
 try:
     import message_filters
 except ImportError:  # pip-only install
@@ -29,7 +31,7 @@ __all__ = ["FrameSynchronizer", "stamp_seconds"]
 
 def stamp_seconds(msg: Any) -> float:
     """The header stamp of ``msg`` in seconds."""
-    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+    return stamp_to_seconds(msg.header.stamp)
 
 
 class FrameSynchronizer:

@@ -72,6 +72,7 @@ from unipixel_ros.ros.parameters import (
     image_qos,
 )
 from unipixel_ros.ros.result_messages import answer_message, marker_array, object_mask_message
+from unipixel_ros.stamps import ns_to_sec_nanosec, stamp_to_ns
 from unipixel_ros.tracking import InferenceWorker, TrackerConfig
 from unipixel_ros.visualization.overlay import label_image, overlay_instances
 
@@ -111,13 +112,9 @@ class _CameraIO:
     image_size: tuple[int, int] = (0, 0)  # (width, height)
 
 
-def _stamp_ns(header: Header) -> int:
-    return header.stamp.sec * 1_000_000_000 + header.stamp.nanosec
-
-
 def _header(stamp_ns: int, frame_id: str) -> Header:
     header = Header(frame_id=frame_id)
-    header.stamp.sec, header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+    header.stamp.sec, header.stamp.nanosec = ns_to_sec_nanosec(stamp_ns)
     return header
 
 
@@ -420,7 +417,7 @@ class PerceptionNode(Node):
         for frame in frames:
             try:
                 output = self._perception.push_frame(  # type: ignore[union-attr]
-                    frame.camera, frame.rgb, _stamp_ns(frame.header)
+                    frame.camera, frame.rgb, stamp_to_ns(frame.header.stamp)
                 )
                 self._publish_frame(frame, output)
             except Exception as err:
@@ -535,7 +532,7 @@ class PerceptionNode(Node):
     def _on_add_objects(
         self, request: AddObjects.Request, response: AddObjects.Response
     ) -> AddObjects.Response:
-        stamp = _stamp_ns(Header(stamp=request.stamp)) or None
+        stamp = stamp_to_ns(request.stamp) or None
         perception = self._perception
 
         def add() -> tuple[list[int], list[int]]:
@@ -585,7 +582,7 @@ class PerceptionNode(Node):
         self, request: Describe.Request, response: Describe.Response
     ) -> Describe.Response:
         started = time.monotonic()
-        stamp = _stamp_ns(Header(stamp=request.stamp)) or None
+        stamp = stamp_to_ns(request.stamp) or None
         perception = self._perception
         output = self._run(
             lambda: perception.describe(  # type: ignore[union-attr]

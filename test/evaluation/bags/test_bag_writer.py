@@ -13,13 +13,10 @@ from unipixel_ros.evaluation.bags.layout import (
     BagTopics,
 )
 from unipixel_ros.evaluation.bags.messages import image_from_message, stamp_ns_of, typestore
-from unipixel_ros.evaluation.bags.writer import (
-    CameraBagWriter,
-    generate_sample_bag,
-    write_scene_bag,
-)
+from unipixel_ros.evaluation.bags.writer import CameraBagWriter
 from unipixel_ros.evaluation.scoring.queries import load_query_spec
 from unipixel_ros.synthetic.camera import PinholeCamera
+from unipixel_ros.synthetic.sample_bag import generate_sample_bag, write_scene_bag
 from unipixel_ros.synthetic.scenes import SceneConfig, generate_scene
 
 TOPICS = BagTopics()

@@ -14,6 +14,7 @@ import numpy as np
 from rosbags.typesys import Stores, get_typestore
 
 from unipixel_ros.errors import BadInputError
+from unipixel_ros.stamps import ns_to_sec_nanosec, stamp_to_ns
 from unipixel_ros.synthetic.camera import PinholeCamera, RigidTransform
 
 __all__ = [
@@ -67,14 +68,14 @@ def typestore() -> Any:
 
 def _header(stamp_ns: int, frame_id: str) -> Any:
     types = typestore().types
-    sec, nanosec = divmod(int(stamp_ns), 1_000_000_000)
+    sec, nanosec = ns_to_sec_nanosec(stamp_ns)
     stamp = types["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec)
     return types["std_msgs/msg/Header"](stamp=stamp, frame_id=frame_id)
 
 
 def stamp_ns_of(message: Any) -> int:
     """The header stamp of a stamped message, in nanoseconds."""
-    return int(message.header.stamp.sec) * 1_000_000_000 + int(message.header.stamp.nanosec)
+    return stamp_to_ns(message.header.stamp)
 
 
 def image_message(array: np.ndarray, *, encoding: str, stamp_ns: int, frame_id: str) -> Any:

@@ -26,6 +26,7 @@ from rosbags.highlevel import AnyReader
 
 from unipixel_ros.errors import BagError, ConfigError, NotReadyError
 from unipixel_ros.ros.evaluation.bag_player import message_class
+from unipixel_ros.stamps import stamp_to_ns
 
 __all__ = ["FrameReplayer", "PublishedFrame"]
 
@@ -205,4 +206,4 @@ def _header_stamp_ns(message: Any) -> int:
     header = getattr(message, "header", None)
     if header is None:
         raise BagError(f"{type(message).__name__} has no header; cannot match it to a frame")
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+    return stamp_to_ns(header.stamp)

@@ -26,8 +26,9 @@ from unipixel_ros_interfaces.msg import Answer, ObjectMask, ObjectMaskArray
 
 from unipixel_ros.errors import BadInputError, BagError
 from unipixel_ros.evaluation.bags.interface_types import interface_typestore
+from unipixel_ros.stamps import stamp_to_ns
 
-__all__ = ["FrameMasks", "ResultRecorder", "mask_from_message", "stamp_ns_of"]
+__all__ = ["FrameMasks", "ResultRecorder", "mask_from_message"]
 
 # Deep enough that a slow write never makes the middleware drop a result.
 _QUEUE_DEPTH = 100
@@ -51,11 +52,6 @@ def mask_from_message(msg: ObjectMask) -> np.ndarray:
             f"needs {image.step * image.height} bytes, got {data.size}"
         )
     return data[: image.step * image.height].reshape(image.height, image.step)[:, : image.width] > 0
-
-
-def stamp_ns_of(header: Any) -> int:
-    """A ROS header's stamp in nanoseconds."""
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -238,7 +234,7 @@ def _frame_masks(msg: ObjectMaskArray, received_s: float) -> FrameMasks:
         packed[int(obj.object_id)] = np.packbits(mask.reshape(-1))
         labels[int(obj.object_id)] = obj.label
     return FrameMasks(
-        stamp_ns=stamp_ns_of(msg.header),
+        stamp_ns=stamp_to_ns(msg.header.stamp),
         received_s=received_s,
         shape=shape,
         packed=packed,

@@ -52,8 +52,8 @@ from unipixel_ros.ros.evaluation.result_recorder import (
     FrameMasks,
     ResultRecorder,
     mask_from_message,
-    stamp_ns_of,
 )
+from unipixel_ros.stamps import ns_to_sec_nanosec, stamp_to_ns
 from unipixel_ros.synthetic.scenes import REGION_PLACEHOLDER
 from unipixel_ros.visualization.overlay import label_image
 
@@ -447,7 +447,7 @@ class _NodeRun:
             self._requests.append(_failed(query, "query", text, response.message, round_trip))
             return
         answer = response.answer
-        index = self._frame_of_stamp.get(stamp_ns_of(answer.header))
+        index = self._frame_of_stamp.get(stamp_to_ns(answer.header.stamp))
         ids = tuple(int(obj.object_id) for obj in response.objects)
         if index is not None:
             union = np.zeros(self._shape, dtype=bool)
@@ -517,7 +517,7 @@ class _NodeRun:
             )
             return
         answer = response.answer
-        index = self._frame_of_stamp.get(stamp_ns_of(answer.header))
+        index = self._frame_of_stamp.get(stamp_to_ns(answer.header.stamp))
         self._answers[query.query_id] = answer.answer
         ids = tuple(int(i) for i in answer.object_ids)
         self._requests.append(
@@ -606,7 +606,7 @@ def _failed(
 
 
 def _ros_time(stamp_ns: int) -> Time:
-    sec, nanosec = divmod(stamp_ns, 1_000_000_000)
+    sec, nanosec = ns_to_sec_nanosec(stamp_ns)
     return Time(sec=sec, nanosec=nanosec)
 
 
