@@ -1,8 +1,9 @@
 """sensor_msgs images to and from numpy arrays, with every malformed input rejected clearly.
 
-cv_bridge is used for raw and compressed images where it imports (a full ROS install); the
-fallback here is plain numpy and Pillow, used on the pip-only install. Both paths first pass the
-same validation, so a bad message gets the same error either way.
+Colour images of every encoding cv_bridge converts (`image_encodings.COLOUR_ENCODINGS`) become
+RGB: through cv_bridge where it imports (a full ROS install), else through OpenCV directly (the
+pip-only install). Depth and compressed images are decoded with numpy and Pillow. Both paths
+first pass the same validation, so a bad message gets the same error either way.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
 from unipixel_ros.errors import BadInputError
+from unipixel_ros.ros.image_encodings import check_colour, decode_colour
 
 try:  # A full ROS install has cv_bridge; the PyPI "cv-bridge" is a broken ROS 1 copy.
     from cv_bridge import CvBridge
@@ -25,7 +27,6 @@ except Exception:
     _BRIDGE = None
 
 __all__ = [
-    "COLOR_ENCODINGS",
     "DEPTH_ENCODINGS",
     "compressed_to_rgb",
     "depth_to_metres",
@@ -36,14 +37,7 @@ __all__ = [
     "uses_cv_bridge",
 ]
 
-# encoding -> (channels, numpy dtype, byte size of one channel value)
-COLOR_ENCODINGS: dict[str, tuple[int, type[np.generic]]] = {
-    "rgb8": (3, np.uint8),
-    "bgr8": (3, np.uint8),
-    "rgba8": (4, np.uint8),
-    "bgra8": (4, np.uint8),
-    "mono8": (1, np.uint8),
-}
+# encoding -> (channels, numpy dtype)
 DEPTH_ENCODINGS: dict[str, tuple[int, type[np.generic]]] = {
     "16UC1": (1, np.uint16),
     "32FC1": (1, np.float32),
@@ -87,23 +81,28 @@ def _pixels(
 
 
 def image_to_rgb(msg: Image) -> np.ndarray:
-    """Convert a colour or mono ``sensor_msgs/Image`` to RGB.
+    """Convert a colour, mono, Bayer or YUV ``sensor_msgs/Image`` to RGB.
 
     Returns:
-        rgb (`np.ndarray` of shape `(height, width, 3)`, uint8).
+        rgb (`np.ndarray` of shape `(height, width, 3)`, uint8; 16-bit images scaled to 8 bit).
 
     Raises:
         BadInputError: unsupported encoding, zero size, or data/step inconsistent with the size.
     """
-    pixels = _pixels(msg, COLOR_ENCODINGS, "colour")
+    fields = {
+        "encoding": msg.encoding,
+        "width": msg.width,
+        "height": msg.height,
+        "step": msg.step,
+    }
+    data = bytes(msg.data)
     if _BRIDGE is not None:
-        return np.asarray(_BRIDGE.imgmsg_to_cv2(msg, desired_encoding="rgb8"), dtype=np.uint8)
-    encoding = msg.encoding
-    if encoding == "mono8":
-        return np.repeat(pixels, 3, axis=2)
-    if encoding.startswith("bgr"):
-        pixels = pixels[:, :, 2::-1]
-    return np.ascontiguousarray(pixels[:, :, :3])
+        check_colour(data, **fields)
+        try:
+            return np.asarray(_BRIDGE.imgmsg_to_cv2(msg, desired_encoding="rgb8"), dtype=np.uint8)
+        except Exception:  # an encoding this cv_bridge release does not know (nv24, uyvy, ...)
+            pass
+    return decode_colour(data, is_bigendian=bool(msg.is_bigendian), **fields)
 
 
 def compressed_to_rgb(msg: CompressedImage) -> np.ndarray:
