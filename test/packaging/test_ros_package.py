@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -89,3 +90,33 @@ def test_rviz_config_shows_the_overlay_and_the_markers_and_publishes_clicks() ->
     assert displays["rviz_default_plugins/MarkerArray"]["Topic"]["Value"] == "/unipixel/markers"
     tools = {t["Class"]: t for t in rviz["Visualization Manager"]["Tools"]}
     assert tools["rviz_default_plugins/PublishPoint"]["Topic"]["Value"] == "/clicked_point"
+
+
+def _requirement_names(lines: list[str]) -> set[str]:
+    names = set()
+    for line in lines:
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("["):
+            names.add(re.split(r"[<>=!~;\[ ]", line, maxsplit=1)[0].lower().replace("_", "-"))
+    return names
+
+
+def test_pip_metadata_declares_every_runtime_dependency_and_the_extras(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "setup.py", "-q", "egg_info", "--egg-base", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    requires = (tmp_path / "unipixel_ros.egg-info" / "requires.txt").read_text()
+    runtime, *extras = requires.split("\n[")
+    declared = _requirement_names(runtime.splitlines())
+    wanted = _requirement_names((ROOT / "requirements.txt").read_text().splitlines())
+    assert wanted <= declared, f"not declared: {sorted(wanted - declared)}"
+    assert "torch>=2.5" in runtime.splitlines(), "pip users bring their own torch build"
+    assert "sam2" not in declared, "sam2 installs with --no-deps (its torchvision breaks ours)"
+    sections = {block.split("]")[0]: block for block in extras}
+    assert set(sections) == {"dev", "ros"}
+    assert _requirement_names((ROOT / "requirements-ros.txt").read_text().splitlines()) <= (
+        _requirement_names(sections["ros"].split("]", 1)[1].splitlines())
+    )
