@@ -62,7 +62,8 @@ class InferenceWorker(Generic[FrameT, ResultT]):
             ``StreamingTracker.push_frame``).
         on_result: called on the worker thread with each frame result (e.g. to publish).
         on_frame_error: called on the worker thread with a frame and the exception its
-            processing or delivery raised, after it is counted; None logs the first failure.
+            processing or delivery raised, after it is counted (it must not raise); None logs
+            the first failure.
         max_pending_requests: capacity of the request queue.
         name: thread name.
     """
