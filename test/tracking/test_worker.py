@@ -142,3 +142,41 @@ def test_stopping_fails_pending_requests():
     stopper.join(WAIT)
     with pytest.raises(NotReadyError, match="is stopped"):
         worker.submit(lambda: None)
+
+
+def test_each_source_keeps_its_own_newest_frame_and_only_replaced_frames_count_as_dropped():
+    recorder = _Recorder()
+    gate, started = threading.Event(), threading.Event()
+    with InferenceWorker(process_frame=recorder.process) as worker:
+        future = worker.submit(_blocking_request(recorder, "query", gate, started))
+        assert started.wait(WAIT)
+        worker.submit_frame(1, source="left")
+        worker.submit_frame(2, source="right")
+        worker.submit_frame(3, source="left")
+        gate.set()
+        assert future.result(WAIT) == "query"
+        assert recorder.frame_done.acquire(timeout=WAIT)
+        assert recorder.frame_done.acquire(timeout=WAIT)
+    stats = worker.stats()  # after stop joined the thread: the last frame is counted
+    # "right" has waited longest once "left" was replaced.
+    assert recorder.log == ["query", "frame 2", "frame 3"]
+    assert (stats.frames_received, stats.frames_dropped, stats.frames_processed) == (3, 1, 2)
+
+
+def test_a_frame_error_is_counted_and_handed_to_the_error_hook_with_its_frame():
+    failures: list[tuple[int, str]] = []
+    reported = threading.Event()
+
+    def broken(frame: int) -> int:
+        raise ValueError(f"cannot decode frame {frame}")
+
+    def on_error(frame: int, err: Exception) -> None:
+        failures.append((frame, str(err)))
+        reported.set()
+
+    with InferenceWorker(process_frame=broken, on_frame_error=on_error) as worker:
+        worker.submit_frame(5)
+        assert reported.wait(WAIT)
+        stats = worker.stats()
+    assert failures == [(5, "cannot decode frame 5")]
+    assert stats.frame_errors == 1 and stats.frames_processed == 0

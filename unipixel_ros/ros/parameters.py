@@ -1,6 +1,8 @@
 """The node's ROS parameters: declared once with descriptions, read into a frozen dataclass.
 
-Defaults live here only; config/unipixel.yaml repeats them for users to edit (a test checks
+The capacities (`max_objects`, `ring_capacity`, `ring_stride`, `query_frames`,
+`max_query_chars`) take their defaults from `TrackerConfig` and `PerceptionConfig`; the other
+defaults live here only. config/unipixel.yaml repeats them for users to edit (a test checks
 that the two agree).
 """
 
@@ -23,15 +25,23 @@ from rclpy.qos import (
 )
 from rclpy.validate_topic_name import validate_topic_name
 
+from unipixel_ros.accel import BackendName
 from unipixel_ros.errors import ConfigError
+from unipixel_ros.perception.factory import Device
+from unipixel_ros.perception.live import PerceptionConfig
+from unipixel_ros.tracking.config import TrackerConfig
 
 __all__ = [
     "REQUEST_QOS",
     "ImageTransport",
     "NodeParameters",
+    "QosReliability",
     "declare_and_read",
     "image_qos",
 ]
+
+_TRACKER = TrackerConfig()
+_PERCEPTION = PerceptionConfig()
 
 
 # Service and action QoS of the node and its clients: requests beyond max_pending_requests must
@@ -44,6 +54,13 @@ class ImageTransport(str, Enum):
 
     RAW = "raw"  # sensor_msgs/Image on `image`
     COMPRESSED = "compressed"  # sensor_msgs/CompressedImage on `image/compressed`
+
+
+class QosReliability(str, Enum):
+    """Reliability of the image subscriptions."""
+
+    BEST_EFFORT = "best_effort"  # sensor-data QoS
+    RELIABLE = "reliable"
 
 
 @dataclass(frozen=True)
@@ -84,32 +101,33 @@ class NodeParameters:
     use_depth: bool = False
     cameras: tuple[str, ...] = field(default_factory=tuple)
     image_transport: str = ImageTransport.RAW.value
-    qos_reliability: str = "best_effort"
+    qos_reliability: str = QosReliability.BEST_EFFORT.value
     qos_depth: int = 1
     sync_slop_s: float = 0.05
     sync_queue_size: int = 10
     clicked_point_topic: str = "/clicked_point"
     model_path: str = ""
-    device: str = "auto"
-    backend: str = "eager"
-    max_objects: int = 16
-    ring_capacity: int = 16
-    ring_stride: int = 1
-    query_frames: int = 8
-    max_query_chars: int = 2000
+    device: str = Device.AUTO.value
+    backend: str = BackendName.EAGER.value
+    max_objects: int = _TRACKER.max_objects
+    ring_capacity: int = _TRACKER.ring_capacity
+    ring_stride: int = _TRACKER.ring_stride
+    query_frames: int = _PERCEPTION.query_frames
+    max_query_chars: int = _PERCEPTION.max_query_chars
     max_pending_requests: int = 4
     request_timeout_s: float = 120.0
     overlay_alpha: float = 0.5
     diagnostics_period_s: float = 1.0
 
     def __post_init__(self) -> None:
-        choices = {
-            "image_transport": [t.value for t in ImageTransport],
-            "qos_reliability": ["best_effort", "reliable"],
-            "device": ["auto", "cpu", "cuda"],
-            "backend": ["eager", "compile", "tensorrt"],
+        choices: dict[str, type[Enum]] = {
+            "image_transport": ImageTransport,
+            "qos_reliability": QosReliability,
+            "device": Device,
+            "backend": BackendName,
         }
-        for name, allowed in choices.items():
+        for name, choice in choices.items():
+            allowed = [c.value for c in choice]
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} is {getattr(self, name)!r}; use one of {allowed}")
         positive = (
@@ -206,7 +224,7 @@ def declare_and_read(node: Node) -> NodeParameters:
 
 def image_qos(params: NodeParameters) -> QoSProfile:
     """QoS for image subscriptions: sensor-data QoS unless `qos_reliability` says reliable."""
-    if params.qos_reliability == "best_effort":
+    if params.qos_reliability == QosReliability.BEST_EFFORT.value:
         return QoSProfile(
             history=qos_profile_sensor_data.history,
             depth=params.qos_depth,

@@ -3,16 +3,20 @@
 Concurrency model (frames keep coming while a language query runs):
 
 - One worker thread owns the model and the tracker; nothing else touches them.
-- Frames: `submit_frame` puts a frame in a slot of one and never blocks. A frame still waiting
-  when a newer one arrives is dropped (drop-oldest) and counted in ``frames_dropped``. Frames
-  are never queued, so memory does not grow when inference is slower than the camera.
+- Frames: `submit_frame` puts a frame in its source's slot of one (one slot per camera) and
+  never blocks. A frame still waiting when a newer one of the same source arrives is dropped
+  (drop-oldest) and counted in ``frames_dropped``. Frames are never queued, so memory does not
+  grow when inference is slower than the cameras: at most one frame per source waits.
 - Requests (queries, add/remove object, ...): `submit` puts a callable in a bounded FIFO and
   returns a `concurrent.futures.Future`; when ``max_pending_requests`` are already waiting it
   raises `BusyError` at once (back-pressure to the caller).
 - Scheduling: when both a frame and a request wait, the worker alternates (frame, request,
   frame, ...), so a request waits at most one frame and tracking resumes right after each
-  request. While a long request runs, arriving frames overwrite each other in the slot; only
-  the newest is processed afterwards.
+  request. Of the waiting frames the one that has waited longest goes first. While a long
+  request runs, arriving frames overwrite each other in their slots; only the newest of each
+  source is processed afterwards.
+- Errors: a frame that fails is counted in ``frame_errors`` and handed to ``on_frame_error``;
+  the thread keeps running.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -57,6 +61,9 @@ class InferenceWorker(Generic[FrameT, ResultT]):
         process_frame: runs on the worker thread for each frame it takes (e.g.
             ``StreamingTracker.push_frame``).
         on_result: called on the worker thread with each frame result (e.g. to publish).
+        on_frame_error: called on the worker thread with a frame and the exception its
+            processing or delivery raised, after it is counted (it must not raise); None logs
+            the first failure.
         max_pending_requests: capacity of the request queue.
         name: thread name.
     """
@@ -66,6 +73,7 @@ class InferenceWorker(Generic[FrameT, ResultT]):
         *,
         process_frame: Callable[[FrameT], ResultT],
         on_result: Callable[[ResultT], None] | None = None,
+        on_frame_error: Callable[[FrameT, Exception], None] | None = None,
         max_pending_requests: int = 4,
         name: str = "unipixel-inference",
     ) -> None:
@@ -73,11 +81,12 @@ class InferenceWorker(Generic[FrameT, ResultT]):
             raise ConfigError(f"max_pending_requests must be >= 1, got {max_pending_requests}")
         self._process_frame = process_frame
         self._on_result = on_result
+        self._on_frame_error = on_frame_error
         self._max_pending = max_pending_requests
         self._name = name
         self._cond = threading.Condition()
-        self._slot: FrameT | None = None
-        self._has_frame = False
+        # One slot per source; insertion order is waiting order (the first waited longest).
+        self._slots: dict[Hashable, FrameT] = {}
         self._requests: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -100,7 +109,7 @@ class InferenceWorker(Generic[FrameT, ResultT]):
             self._stopping = True
             pending = list(self._requests)
             self._requests.clear()
-            self._slot, self._has_frame = None, False
+            self._slots.clear()
             self._cond.notify_all()
         for _, future in pending:
             if future.set_running_or_notify_cancel():
@@ -115,13 +124,14 @@ class InferenceWorker(Generic[FrameT, ResultT]):
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def submit_frame(self, frame: FrameT) -> None:
-        """Hand over the newest frame; replaces (drops) a frame that is still waiting."""
+    def submit_frame(self, frame: FrameT, *, source: Hashable = "") -> None:
+        """Hand over the newest frame of ``source``; drops that source's frame still waiting."""
         with self._cond:
             self._received += 1
-            if self._has_frame:
+            if source in self._slots:
+                del self._slots[source]  # re-inserted below: it now waits from here
                 self._dropped += 1
-            self._slot, self._has_frame = frame, True
+            self._slots[source] = frame
             self._cond.notify()
 
     def submit(self, request: Callable[[], T]) -> Future[T]:
@@ -154,18 +164,18 @@ class InferenceWorker(Generic[FrameT, ResultT]):
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._stopping and not self._has_frame and not self._requests:
+                while not self._stopping and not self._slots and not self._requests:
                     self._cond.wait()
                 if self._stopping:
                     return
-                take_frame = self._has_frame and (not self._requests or self._last_was_request)
+                take_frame = bool(self._slots) and (not self._requests or self._last_was_request)
                 if take_frame:
-                    frame, self._slot, self._has_frame = self._slot, None, False
+                    frame = self._slots.pop(next(iter(self._slots)))
                 else:
                     request, future = self._requests.popleft()
                 self._last_was_request = not take_frame
             if take_frame:
-                self._run_frame(frame)  # type: ignore[arg-type]
+                self._run_frame(frame)
             else:
                 self._run_request(request, future)
 
@@ -182,7 +192,9 @@ class InferenceWorker(Generic[FrameT, ResultT]):
                 self._errors += 1
                 first = self._errors == 1
             self.last_error = err
-            if first:
+            if self._on_frame_error is not None:
+                self._on_frame_error(frame, err)
+            elif first:
                 logger.warning(
                     "frame processing failed (further failures are counted)", exc_info=err
                 )

@@ -1,0 +1,116 @@
+"""Build `LivePerception` from deployment settings: device choice, predictor, backends (ROS-free).
+
+The node calls `build_perception` and logs what the returned `BuiltPerception` says; nothing here
+logs or touches ROS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import torch
+
+from unipixel_ros.accel import BackendName
+from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
+from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
+from unipixel_ros.errors import ConfigError
+from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
+from unipixel_ros.perception.live import LivePerception, PerceptionConfig
+
+__all__ = ["LLM_CACHE_POSITIONS", "BuiltPerception", "Device", "build_perception"]
+
+LLM_CACHE_POSITIONS = 8192  # static KV cache of the compiled decode loop; longer prompts: eager
+
+
+class Device(str, Enum):
+    """Where the model runs."""
+
+    AUTO = "auto"  # CUDA when available, else CPU
+    CPU = "cpu"
+    CUDA = "cuda"
+
+    def resolve(self) -> str:
+        """The torch device name: ``auto`` becomes ``cuda`` or ``cpu``."""
+        if self is Device.AUTO:
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return self.value
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuiltPerception:
+    """A ready `LivePerception` and what its caller should say about it.
+
+    Args:
+        perception: the live perception, with its decoder and frame encoder chosen.
+        description: the model in a few words, e.g. ``/ckpt on cuda``.
+        random_weights: True for the tiny model with random weights (answers mean nothing).
+        backend: the backend of each part, e.g. ``llm eager, sam2 image encoder eager, ...``.
+        backend_report: why each part runs where it does (one log line).
+        warnings: what the caller should log as warnings.
+    """
+
+    perception: LivePerception
+    description: str
+    random_weights: bool
+    backend: str
+    backend_report: str
+    warnings: tuple[str, ...] = ()
+
+
+def build_perception(
+    *,
+    model_path: str,
+    device: Device | str,
+    backend: BackendName | str,
+    config: PerceptionConfig,
+) -> BuiltPerception:
+    """Load the predictor named by ``model_path`` and wrap it in `LivePerception`.
+
+    Args:
+        model_path: UniPixel checkpoint directory or hub id; `tiny-random` builds a tiny model
+            with random weights.
+        device: where the model runs (ignored by the tiny model, which stays on the CPU).
+        backend: requested backend of the LLM decode loop and SAM 2.1's image encoder (each
+            falls back when unavailable); the rest of SAM 2.1 tracking runs eager.
+        config: capacities of the live perception.
+
+    Raises:
+        ConfigError: ``device`` or ``backend`` names no choice, or a setting is invalid.
+        CheckpointError: the checkpoint cannot be loaded.
+    """
+    warnings: tuple[str, ...] = ()
+    if model_path == TINY_RANDOM_MODEL:
+        warnings = (
+            "model_path is 'tiny-random': a tiny model with RANDOM weights; answers and masks "
+            "are meaningless (for tests and dry runs only)",
+        )
+        predictor = UniPixelPredictor.tiny(seed=0)
+        description = "tiny model with RANDOM weights"
+    else:
+        try:
+            target = Device(device).resolve()
+        except ValueError as err:
+            allowed = [d.value for d in Device]
+            raise ConfigError(f"device is {device!r}; use one of {allowed}") from err
+        predictor = UniPixelPredictor.from_pretrained(model_path, device=target)
+        description = f"{model_path} on {target}"
+    choice = resolve_llm_decoder(backend, model=predictor.model, max_length=LLM_CACHE_POSITIONS)
+    predictor.use_decoder(choice.decoder)
+    encoder = resolve_frame_encoder(backend, model=predictor.model.sam2)
+    return BuiltPerception(
+        perception=LivePerception(
+            predictor=predictor, config=config, frame_encoder=encoder.encoder
+        ),
+        description=description,
+        random_weights=model_path == TINY_RANDOM_MODEL,
+        backend=(
+            f"llm {choice.backend.value}, sam2 image encoder {encoder.backend.value}, "
+            "sam2 tracking eager"
+        ),
+        backend_report=(
+            f"backend: {choice.reason}; {encoder.reason}; SAM 2.1 memory attention, decoder "
+            "and memory encoder run eager"
+        ),
+        warnings=warnings,
+    )

@@ -1,0 +1,100 @@
+"""The tracking lane's outputs: each tracked frame's masks, label image, overlay and markers.
+
+`FrameOutputs.publish` runs on the inference worker thread; the figures it keeps (latency,
+objects per camera) are read by the diagnostics timer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+from unipixel_ros_interfaces.msg import ObjectMaskArray
+from visualization_msgs.msg import MarkerArray
+
+from unipixel_ros.perception.records import FrameOutput
+from unipixel_ros.ros.camera_inputs import CameraFrame
+from unipixel_ros.ros.image_conversion import labels_to_mono16, rgb_to_image
+from unipixel_ros.ros.result_messages import marker_array, object_mask_message
+from unipixel_ros.visualization.overlay import label_image, overlay_instances
+
+__all__ = ["LATENCY_WINDOW", "FrameOutputs"]
+
+LATENCY_WINDOW = 200
+
+
+class _CameraPublishers:
+    """The per-camera image and marker publishers."""
+
+    def __init__(self, node: Node, name: str) -> None:
+        prefix = f"{name}/" if name else ""
+        self.overlay = node.create_publisher(Image, f"~/{prefix}overlay", 2)
+        self.labels = node.create_publisher(Image, f"~/{prefix}label_image", 2)
+        self.markers = node.create_publisher(MarkerArray, f"~/{prefix}markers", 2)
+
+
+class FrameOutputs:
+    """Publishes what tracking found in each frame, and keeps the figures of the last frames.
+
+    Args:
+        node: the node that owns the publishers.
+        cameras: camera names ("" for the single camera on the plain topics).
+        overlay_alpha: opacity of the mask colours in the overlay image, 0..1.
+    """
+
+    def __init__(self, *, node: Node, cameras: Sequence[str], overlay_alpha: float) -> None:
+        self._masks = node.create_publisher(ObjectMaskArray, "~/masks", 10)
+        self._cameras = {name: _CameraPublishers(node, name) for name in cameras}
+        self._overlay_alpha = overlay_alpha
+        self._caption = ""
+        self._lock = threading.Lock()
+        self._latencies_s: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self._objects = dict.fromkeys(cameras, 0)
+
+    def set_caption(self, text: str) -> None:
+        """Show ``text`` (the last answer) on the overlay images from now on."""
+        self._caption = text
+
+    def latencies_s(self) -> list[float]:
+        """Image received to outputs published, seconds, of the last `LATENCY_WINDOW` frames."""
+        with self._lock:
+            return list(self._latencies_s)
+
+    def objects_tracked(self) -> int:
+        """Objects in the latest frame of each camera, summed over cameras."""
+        with self._lock:
+            return sum(self._objects.values())
+
+    def publish(self, frame: CameraFrame, output: FrameOutput) -> None:
+        io = self._cameras[frame.camera]
+        objects = [
+            object_mask_message(view, frame.header, depth_m=frame.depth_m, k=frame.k)
+            for view in output.objects
+        ]
+        with self._lock:
+            self._objects[frame.camera] = len(objects)
+        self._masks.publish(ObjectMaskArray(header=frame.header, objects=objects))
+        wants_labels = io.labels.get_subscription_count() > 0
+        wants_overlay = io.overlay.get_subscription_count() > 0
+        if wants_labels or wants_overlay:
+            labels = label_image({v.object_id: v.mask for v in output.objects}, frame.rgb.shape[:2])
+            if wants_labels:
+                io.labels.publish(labels_to_mono16(labels, frame.header))
+            if wants_overlay:
+                names = {v.object_id: v.label for v in output.objects}
+                pixels = overlay_instances(
+                    frame.rgb,
+                    labels,
+                    alpha=self._overlay_alpha,
+                    names=names,
+                    caption=self._caption,
+                )
+                io.overlay.publish(rgb_to_image(pixels, frame.header))
+        if frame.depth_m is not None:
+            io.markers.publish(marker_array(objects, frame.header))
+        with self._lock:
+            self._latencies_s.append(time.monotonic() - frame.received)
