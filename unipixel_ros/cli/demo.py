@@ -132,7 +132,8 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         import rclpy
 
-        from unipixel_ros.ros.evaluation.run import EvaluationConfig, evaluate_bag
+        from unipixel_ros.ros.evaluation.run import evaluate_bag
+        from unipixel_ros.ros.evaluation.run_records import EvaluationConfig
     except ImportError as err:
         print(f"unipixel-ros demo: ROS 2 is not importable here: {err}", file=sys.stderr)
         return 2

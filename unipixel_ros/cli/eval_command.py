@@ -140,7 +140,8 @@ def run_eval(args: argparse.Namespace) -> int:
     try:
         import rclpy
 
-        from unipixel_ros.ros.evaluation.run import EvaluationConfig, evaluate_bag
+        from unipixel_ros.ros.evaluation.run import evaluate_bag
+        from unipixel_ros.ros.evaluation.run_records import EvaluationConfig
     except ImportError as err:
         print(f"unipixel-ros eval: ROS 2 is not importable here: {err}", file=sys.stderr)
         return 2
