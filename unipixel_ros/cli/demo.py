@@ -15,12 +15,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from unipixel_ros.errors import ConfigError
+from unipixel_ros.errors import ConfigError, UnipixelError
 from unipixel_ros.evaluation.scoring.queries import Query, QueryKind, QuerySpec
 from unipixel_ros.synthetic.scenes import GRASPABLE_CUP_QUESTION
+
+if TYPE_CHECKING:
+    from unipixel_ros.ros.evaluation.run_records import EvaluationConfig
 
 __all__ = ["DEMO_SPEC_NAME", "add_parser", "demo_spec", "run_demo"]
 
@@ -107,9 +110,8 @@ def demo_spec(spec: QuerySpec) -> QuerySpec:
 def run_demo(args: argparse.Namespace) -> int:
     # Never reach for the network: a model is used only when it is on this machine.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from unipixel_ros.cli.eval_command import print_summary, progress_bar
+    from unipixel_ros.cli.evaluation_run import evaluate_and_report
     from unipixel_ros.cli.model_choice import choose_model
-    from unipixel_ros.errors import UnipixelError
     from unipixel_ros.evaluation.bags.layout import QUERIES_FILE_NAME
     from unipixel_ros.evaluation.scoring.queries import load_query_spec, save_query_spec
     from unipixel_ros.synthetic.sample_bag import generate_sample_bag
@@ -129,18 +131,13 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"generating the sample bag {bag} ...")
             generate_sample_bag(bag, seed=args.seed, frames=args.frames)
     print(f"bag: {bag}")
-    try:
-        import rclpy
 
-        from unipixel_ros.ros.evaluation.run import evaluate_bag
+    def make_config() -> EvaluationConfig:
         from unipixel_ros.ros.evaluation.run_records import EvaluationConfig
-    except ImportError as err:
-        print(f"unipixel-ros demo: ROS 2 is not importable here: {err}", file=sys.stderr)
-        return 2
-    try:
+
         spec = demo_spec(load_query_spec(bag / QUERIES_FILE_NAME))
         spec_path = save_query_spec(spec, args.out / DEMO_SPEC_NAME)
-        config = EvaluationConfig(
+        return EvaluationConfig(
             bag=bag,
             out_dir=args.out,
             model_path=choice.model_path,
@@ -148,18 +145,12 @@ def run_demo(args: argparse.Namespace) -> int:
             rate=args.rate,
             describe_tracked=True,
         )
-        bar, update = progress_bar()
-        try:
-            evaluation = evaluate_bag(config, on_progress=update)
-        finally:
-            bar.close()
-    except UnipixelError as err:
-        print(f"unipixel-ros demo: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("unipixel-ros demo: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        rclpy.try_shutdown()
-    print_summary(evaluation, random=choice.is_random or evaluation.result.model_is_random)
-    return 0
+
+    return evaluate_and_report(
+        command="demo", make_config=make_config, failure=_failure, random=choice.is_random
+    )
+
+
+def _failure(_err: UnipixelError) -> tuple[int, str]:
+    """Every error of the demo's run exits with 2, its message as it is."""
+    return 2, ""

@@ -1,0 +1,51 @@
+"""Command-line options several commands share, written once.
+
+The choices are the values of ``BenchPreset`` and ``BackendName`` spelled out, because those
+enums live in modules that import torch, and building the parser stays torch-free (so
+``unipixel-ros --help`` is quick); test/cli/test_options.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = [
+    "BACKEND_CHOICES",
+    "DEVICE_CHOICES",
+    "PRESET_CHOICES",
+    "add_backend_option",
+    "add_device_option",
+    "add_preset_option",
+]
+
+#: ``unipixel_ros.bench.presets.BenchPreset`` values.
+PRESET_CHOICES = ("tiny", "3b", "7b")
+#: ``unipixel_ros.accel.BackendName`` values.
+BACKEND_CHOICES = ("eager", "compile", "tensorrt")
+DEVICE_CHOICES = ("cpu", "cuda")
+
+
+def add_preset_option(parser: argparse.ArgumentParser, *, default: str, help: str) -> None:
+    """``--preset``: the model architecture to build.
+
+    Args:
+        parser: The command's parser.
+        default: The preset when none is given.
+        help: What the preset means to this command.
+    """
+    parser.add_argument("--preset", choices=PRESET_CHOICES, default=default, help=help)
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    """``--device``: cpu (the default) or cuda."""
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="cpu")
+
+
+def add_backend_option(parser: argparse.ArgumentParser, *, help: str) -> None:
+    """``--backend``: eager (the default), compile or tensorrt.
+
+    Args:
+        parser: The command's parser.
+        help: What the backend runs in this command, and how it falls back.
+    """
+    parser.add_argument("--backend", choices=BACKEND_CHOICES, default="eager", help=help)
