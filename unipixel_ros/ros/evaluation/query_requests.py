@@ -112,7 +112,9 @@ class QueryRequests:
             start = frame.index if index is None else index
             self._tracked[query.query_id] = TrackedQuery(ids, start + 1)
         self._answers[query.query_id] = answer.answer
-        self._requests.append(_answered(query, "query", text, response, index, ids, round_trip))
+        self._requests.append(
+            _succeeded(query, "query", text, response, round_trip, index, ids, answer)
+        )
 
     def _click(self, query: SpecQuery, frame: PublishedFrame) -> None:
         u, v = query.point_px  # type: ignore[misc]  # a track query without text has a point
@@ -131,16 +133,7 @@ class QueryRequests:
         if len(query.expected_ids) == 1 and ids:
             self._clicked_objects[query.expected_ids[0]] = ids[0]
         self._requests.append(
-            RequestRecord(
-                query_id=query.query_id,
-                service="add_objects",
-                request=described,
-                success=True,
-                message=response.message,
-                frame_index=frame.index,
-                object_ids=ids,
-                round_trip_ms=round_trip,
-            )
+            _succeeded(query, "add_objects", described, response, round_trip, frame.index, ids)
         )
 
     def _ask_choice(self, query: SpecQuery, frame: PublishedFrame) -> None:
@@ -173,7 +166,7 @@ class QueryRequests:
         self._answers[query.query_id] = answer.answer
         ids = tuple(int(i) for i in answer.object_ids)
         self._requests.append(
-            _answered(query, "describe", described, response, index, ids, round_trip)
+            _succeeded(query, "describe", described, response, round_trip, index, ids, answer)
         )
 
     def predictions(self, recorder: ResultRecorder) -> tuple[QueryPrediction, ...]:
@@ -205,27 +198,29 @@ class QueryRequests:
         return tuple(predictions)
 
 
-def _answered(
+def _succeeded(
     query: SpecQuery,
     service: str,
     request: str,
     response: Any,
+    round_trip_ms: float,
     index: int | None,
     ids: tuple[int, ...],
-    round_trip_ms: float,
+    answer: Any = None,
 ) -> RequestRecord:
-    answer = response.answer
+    """The record of a successful request; ``answer`` is its Answer message (AddObjects has
+    none)."""
     return RequestRecord(
         query_id=query.query_id,
         service=service,
         request=request,
         success=True,
         message=response.message,
-        answer=answer.answer,
+        answer="" if answer is None else answer.answer,
         frame_index=index,
         object_ids=ids,
-        total_ms=float(answer.total_ms),
-        model_ms=float(answer.model_ms),
+        total_ms=None if answer is None else float(answer.total_ms),
+        model_ms=None if answer is None else float(answer.model_ms),
         round_trip_ms=round_trip_ms,
     )
 
