@@ -9,11 +9,14 @@ import pytest
 from unipixel_ros.accel import BackendName
 from unipixel_ros.bench import BenchPreset
 from unipixel_ros.cli.options import (
+    AUTO_MODEL,
     BACKEND_CHOICES,
     PRESET_CHOICES,
     add_backend_option,
     add_device_option,
+    add_model_option,
     add_preset_option,
+    add_rate_option,
 )
 
 
@@ -27,8 +30,11 @@ def test_the_options_parse_with_their_defaults_and_refuse_other_values() -> None
     add_preset_option(parser, default="3b", help="architecture")
     add_device_option(parser)
     add_backend_option(parser, help="backend")
+    add_model_option(parser, help="model")
+    add_rate_option(parser, default=0.0, help="rate")
     args = parser.parse_args([])
     assert (args.preset, args.device, args.backend) == ("3b", "cpu", "eager")
+    assert (args.model, args.rate) == (AUTO_MODEL, 0.0)
     args = parser.parse_args(["--preset", "7b", "--device", "cuda", "--backend", "tensorrt"])
     assert (args.preset, args.device, args.backend) == ("7b", "cuda", "tensorrt")
     with pytest.raises(argparse.ArgumentError, match="invalid choice: 'onnx'"):

@@ -20,7 +20,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from unipixel_ros.cli.options import add_backend_option, add_device_option, add_preset_option
+from unipixel_ros.cli.options import (
+    add_backend_option,
+    add_device_option,
+    add_documented_command,
+    add_preset_option,
+)
 
 __all__ = ["add_parser", "run_bench"]
 
@@ -30,11 +35,11 @@ FRAME_SIZE = (480, 640)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_documented_command(
+        commands,
         "bench",
         help="per-stage latency, ours next to the sam2 package and transformers generate",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        doc=__doc__,
     )
     add_preset_option(
         parser,

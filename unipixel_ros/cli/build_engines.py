@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from unipixel_ros.cli.options import add_preset_option
+from unipixel_ros.cli.options import add_documented_command, add_preset_option
 
 if TYPE_CHECKING:
     from unipixel_ros.accel.engines.cache import EngineCache
@@ -30,11 +30,11 @@ DEFAULT_CALIBRATION_FRAMES = 32
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_documented_command(
+        commands,
         "build-engines",
         help="export the SAM 2.1 parts to ONNX and build TensorRT engines into the cache",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        doc=__doc__,
     )
     add_preset_option(
         parser,

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from unipixel_ros.cli.options import add_model_option, add_rate_option
 from unipixel_ros.errors import ConfigError, UnipixelError
 from unipixel_ros.evaluation.scoring.queries import Query, QueryKind, QuerySpec
 from unipixel_ros.synthetic.scenes import GRASPABLE_CUP_QUESTION
@@ -45,17 +46,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
     parser.add_argument("--frames", type=int, default=30, help="frames in a generated bag")
     parser.add_argument("--seed", type=int, default=DEMO_SEED, help="scene seed of a generated bag")
-    parser.add_argument(
-        "--model",
-        default="auto",
+    add_model_option(
+        parser,
         help="'auto' (UniPixel-3B from the local cache, else the nano checkpoint, else "
         "tiny-random), a checkpoint directory, or 'tiny-random'",
     )
-    parser.add_argument(
-        "--rate",
-        type=float,
-        default=0.0,
-        help="replay speed factor; 0 (default) = as fast as the node takes it",
+    add_rate_option(
+        parser, default=0.0, help="replay speed factor; 0 (default) = as fast as the node takes it"
     )
     parser.set_defaults(run=run_demo)
 

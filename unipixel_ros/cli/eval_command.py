@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from unipixel_ros.cli.options import add_backend_option
+from unipixel_ros.cli.options import add_backend_option, add_model_option, add_rate_option
 from unipixel_ros.errors import (
     BadInputError,
     BagError,
@@ -44,15 +44,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--queries", type=Path, help="query spec (default: BAG/queries.json)", default=None
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
-    parser.add_argument(
-        "--model",
-        default="auto",
+    add_model_option(
+        parser,
         help="checkpoint directory, hub id, 'tiny-random' (random weights), or 'auto': "
         "UniPixel-3B from the local cache, else the nano checkpoint, else tiny-random",
     )
-    parser.add_argument(
-        "--rate",
-        type=float,
+    add_rate_option(
+        parser,
         default=1.0,
         help="replay speed factor; 0 = as fast as the node takes it (each frame waits for "
         "the node's output of the previous one)",
