@@ -41,6 +41,7 @@ import torch
 from PIL import Image
 
 from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
+from unipixel_ros.cli.options import add_backend_option
 from unipixel_ros.sam import PointPrompt, Sam2Config, Sam2Model, build_sam2, preprocess_frames
 from unipixel_ros.tracking import FrameEncoder, StreamingTracker, TrackerConfig
 
@@ -177,10 +178,8 @@ def main() -> None:
     parser.add_argument("--objects", default="1,2,4,8")
     parser.add_argument("--soak-frames", type=int, default=10_000, help="0 skips the soak run")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    parser.add_argument(
-        "--backend",
-        choices=("eager", "compile", "tensorrt"),
-        default="eager",
+    add_backend_option(
+        parser,
         help="backend of the image encoder (falls back when unavailable; the reason is printed)",
     )
     args = parser.parse_args()

@@ -25,7 +25,7 @@ from std_msgs.msg import Header
 from unipixel_ros_interfaces.msg import ObjectPrompt
 from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects, ResetMemory
 
-from unipixel_ros.ros.evaluation.bag_player import play_bag
+from unipixel_ros.ros.evaluation.frame_replay import play_bag
 
 pytestmark = pytest.mark.ros
 

@@ -23,7 +23,7 @@ from rclpy.node import Node
 
 from unipixel_ros.errors import BagError
 from unipixel_ros.evaluation.bags.reader import read_bag_frames
-from unipixel_ros.ros.evaluation.bag_player import message_class, play_bag
+from unipixel_ros.ros.evaluation.frame_replay import message_class, play_bag
 from unipixel_ros.synthetic.sample_bag import generate_sample_bag
 
 pytestmark = pytest.mark.ros

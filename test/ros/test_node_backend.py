@@ -12,7 +12,7 @@ import pytest
 from node_graph import running_node
 from sample_data import SAMPLE_BAG
 
-from unipixel_ros.ros.evaluation.bag_player import play_bag
+from unipixel_ros.ros.evaluation.frame_replay import play_bag
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 

@@ -27,8 +27,8 @@ from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjec
 from visualization_msgs.msg import Marker, MarkerArray
 
 from unipixel_ros.model import SEG_TOKEN
-from unipixel_ros.ros.evaluation.bag_player import play_bag
 from unipixel_ros.ros.evaluation.client import UnipixelClient
+from unipixel_ros.ros.evaluation.frame_replay import play_bag
 from unipixel_ros.ros.image_conversion import rgb_to_image
 
 pytestmark = pytest.mark.ros

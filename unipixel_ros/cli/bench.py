@@ -20,6 +20,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from unipixel_ros.cli.options import (
+    add_backend_option,
+    add_device_option,
+    add_documented_command,
+    add_preset_option,
+)
+
 __all__ = ["add_parser", "run_bench"]
 
 DEFAULT_OBJECTS = (1, 2, 4, 8)
@@ -28,24 +35,21 @@ FRAME_SIZE = (480, 640)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_documented_command(
+        commands,
         "bench",
         help="per-stage latency, ours next to the sam2 package and transformers generate",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        doc=__doc__,
     )
-    parser.add_argument(
-        "--preset",
-        choices=("tiny", "3b", "7b"),
+    add_preset_option(
+        parser,
         default="tiny",
         help="architecture (random weights): tiny test model, or UniPixel-3B / -7B with SAM "
         "2.1 b+ at 768 px",
     )
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument(
-        "--backend",
-        choices=("eager", "compile", "tensorrt"),
-        default="eager",
+    add_device_option(parser)
+    add_backend_option(
+        parser,
         help="backend of the SAM 2.1 parts and the LLM decode loop (falls back when "
         "unavailable; the reason is printed)",
     )

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from unipixel_ros.cli.options import add_documented_command, add_preset_option
+
 if TYPE_CHECKING:
     from unipixel_ros.accel.engines.cache import EngineCache
     from unipixel_ros.accel.engines.calibration import CalibrationSet
@@ -28,15 +30,14 @@ DEFAULT_CALIBRATION_FRAMES = 32
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_documented_command(
+        commands,
         "build-engines",
         help="export the SAM 2.1 parts to ONNX and build TensorRT engines into the cache",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        doc=__doc__,
     )
-    parser.add_argument(
-        "--preset",
-        choices=("tiny", "3b", "7b"),
+    add_preset_option(
+        parser,
         default="3b",
         help="architecture; its SAM 2.1 (b+ at 768 px for 3b / 7b) gets random weights "
         "unless --sam2-checkpoint is given",

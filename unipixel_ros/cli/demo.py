@@ -15,12 +15,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from unipixel_ros.errors import ConfigError
+from unipixel_ros.cli.options import add_model_option, add_rate_option
+from unipixel_ros.errors import ConfigError, UnipixelError
 from unipixel_ros.evaluation.scoring.queries import Query, QueryKind, QuerySpec
 from unipixel_ros.synthetic.scenes import GRASPABLE_CUP_QUESTION
+
+if TYPE_CHECKING:
+    from unipixel_ros.ros.evaluation.run_records import EvaluationConfig
 
 __all__ = ["DEMO_SPEC_NAME", "add_parser", "demo_spec", "run_demo"]
 
@@ -42,17 +46,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
     parser.add_argument("--frames", type=int, default=30, help="frames in a generated bag")
     parser.add_argument("--seed", type=int, default=DEMO_SEED, help="scene seed of a generated bag")
-    parser.add_argument(
-        "--model",
-        default="auto",
+    add_model_option(
+        parser,
         help="'auto' (UniPixel-3B from the local cache, else the nano checkpoint, else "
         "tiny-random), a checkpoint directory, or 'tiny-random'",
     )
-    parser.add_argument(
-        "--rate",
-        type=float,
-        default=0.0,
-        help="replay speed factor; 0 (default) = as fast as the node takes it",
+    add_rate_option(
+        parser, default=0.0, help="replay speed factor; 0 (default) = as fast as the node takes it"
     )
     parser.set_defaults(run=run_demo)
 
@@ -107,9 +107,8 @@ def demo_spec(spec: QuerySpec) -> QuerySpec:
 def run_demo(args: argparse.Namespace) -> int:
     # Never reach for the network: a model is used only when it is on this machine.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from unipixel_ros.cli.eval_command import print_summary, progress_bar
+    from unipixel_ros.cli.evaluation_run import evaluate_and_report
     from unipixel_ros.cli.model_choice import choose_model
-    from unipixel_ros.errors import UnipixelError
     from unipixel_ros.evaluation.bags.layout import QUERIES_FILE_NAME
     from unipixel_ros.evaluation.scoring.queries import load_query_spec, save_query_spec
     from unipixel_ros.synthetic.sample_bag import generate_sample_bag
@@ -129,17 +128,13 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"generating the sample bag {bag} ...")
             generate_sample_bag(bag, seed=args.seed, frames=args.frames)
     print(f"bag: {bag}")
-    try:
-        import rclpy
 
-        from unipixel_ros.ros.evaluation.run import EvaluationConfig, evaluate_bag
-    except ImportError as err:
-        print(f"unipixel-ros demo: ROS 2 is not importable here: {err}", file=sys.stderr)
-        return 2
-    try:
+    def make_config() -> EvaluationConfig:
+        from unipixel_ros.ros.evaluation.run_records import EvaluationConfig
+
         spec = demo_spec(load_query_spec(bag / QUERIES_FILE_NAME))
         spec_path = save_query_spec(spec, args.out / DEMO_SPEC_NAME)
-        config = EvaluationConfig(
+        return EvaluationConfig(
             bag=bag,
             out_dir=args.out,
             model_path=choice.model_path,
@@ -147,18 +142,12 @@ def run_demo(args: argparse.Namespace) -> int:
             rate=args.rate,
             describe_tracked=True,
         )
-        bar, update = progress_bar()
-        try:
-            evaluation = evaluate_bag(config, on_progress=update)
-        finally:
-            bar.close()
-    except UnipixelError as err:
-        print(f"unipixel-ros demo: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("unipixel-ros demo: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        rclpy.try_shutdown()
-    print_summary(evaluation, random=choice.is_random or evaluation.result.model_is_random)
-    return 0
+
+    return evaluate_and_report(
+        command="demo", make_config=make_config, failure=_failure, random=choice.is_random
+    )
+
+
+def _failure(_err: UnipixelError) -> tuple[int, str]:
+    """Every error of the demo's run exits with 2, its message as it is."""
+    return 2, ""

@@ -12,17 +12,16 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
+from unipixel_ros.cli.options import AUTO_MODEL
 from unipixel_ros.model.predictor import TINY_RANDOM_MODEL
 
 __all__ = [
-    "AUTO_MODEL",
     "UNIPIXEL_3B_REPO",
     "ModelChoice",
     "choose_model",
     "nano_checkpoint_dir",
 ]
 
-AUTO_MODEL = "auto"
 UNIPIXEL_3B_REPO = "PolyU-ChenLab/UniPixel-3B"
 
 

@@ -17,7 +17,7 @@ from sensor_msgs.msg import CameraInfo, Image
 
 from unipixel_ros.errors import BagError, ConfigError, NotReadyError
 from unipixel_ros.evaluation.scoring.queries import load_query_spec
-from unipixel_ros.ros.evaluation.frame_replay import FrameReplayer
+from unipixel_ros.ros.evaluation.frame_replay import FrameReplayer, play_bag
 
 pytestmark = pytest.mark.ros
 
@@ -86,6 +86,15 @@ def test_every_frame_arrives_with_its_camera_info_in_order(publisher_node, camer
     assert [f.stamp_ns for f in frames] == list(STAMPS)
     assert [f.index for f in frames] == [0, 1, 2, 3]
     assert all(f.companions == (INFO,) for f in frames)
+    camera.wait_for(len(STAMPS))
+    assert camera.images == list(STAMPS) and camera.infos == list(STAMPS)
+
+
+def test_play_bag_publishes_every_message_of_its_topics_through_the_replayer(
+    publisher_node, camera
+) -> None:
+    stats = play_bag(publisher_node, BAG, topics=(IMAGE, INFO), rate=0.0, reliable=True)
+    assert stats.messages == 2 * len(STAMPS) and stats.topics == (IMAGE, INFO)
     camera.wait_for(len(STAMPS))
     assert camera.images == list(STAMPS) and camera.infos == list(STAMPS)
 

@@ -17,7 +17,8 @@ from unipixel_ros.evaluation.bags.reader import read_bag_frames
 from unipixel_ros.evaluation.scoring.metrics import region_similarity
 from unipixel_ros.evaluation.scoring.queries import load_query_spec, save_query_spec
 from unipixel_ros.model import SEG_TOKEN
-from unipixel_ros.ros.evaluation.run import EvaluationConfig, evaluate_bag
+from unipixel_ros.ros.evaluation.run import evaluate_bag
+from unipixel_ros.ros.evaluation.run_records import EvaluationConfig
 
 pytestmark = pytest.mark.ros
 

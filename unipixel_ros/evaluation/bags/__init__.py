@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from unipixel_ros.evaluation.bags.bag_content import (
+    MAX_GIF_FRAMES,
+    BagContent,
+    frame_rate_hz,
+    read_bag_content,
+)
 from unipixel_ros.evaluation.bags.converters import (
     convert_vos_video,
     list_vos_videos,
@@ -48,10 +54,12 @@ __all__ = [
     "CAMERA_LINK_FRAME",
     "IMAGE_TYPE",
     "INTERFACE_PACKAGE",
+    "MAX_GIF_FRAMES",
     "OPTICAL_FRAME",
     "QUERIES_FILE_NAME",
     "TABLE_FRAME",
     "TF_TYPE",
+    "BagContent",
     "BagFrame",
     "BagStorage",
     "BagTopics",
@@ -62,11 +70,13 @@ __all__ = [
     "camera_from_info",
     "camera_info_message",
     "convert_vos_video",
+    "frame_rate_hz",
     "image_from_message",
     "image_message",
     "interface_msg_dir",
     "interface_typestore",
     "list_vos_videos",
+    "read_bag_content",
     "read_bag_frames",
     "stamp_ns_of",
     "tf_message",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from unipixel_ros.errors import BadInputError
+from unipixel_ros.evaluation.reports.cells import json_number, markdown_cell
 from unipixel_ros.evaluation.scoring.evaluate import EvaluationResult
 from unipixel_ros.evaluation.scoring.queries import QueryKind
 from unipixel_ros.visualization.overlay import write_overlay_gif
@@ -26,6 +27,9 @@ REPORT_FORMAT = "unipixel_ros.report/1"
 RANDOM_WEIGHTS_WARNING = (
     "The model ran with RANDOM weights: these numbers test the pipeline, not UniPixel."
 )
+# Scores keep six decimals in report.json and show three in report.md.
+_number = partial(json_number, digits=6)
+_cell = partial(markdown_cell, digits=3)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,13 +49,6 @@ class ReportFiles:
     iou_plot: Path
     latency_plot: Path
     overlay_gif: Path | None
-
-
-def _number(value: float | None) -> float | None:
-    """JSON-safe float: NaN and None become null."""
-    if value is None or math.isnan(value):
-        return None
-    return round(float(value), 6)
 
 
 def report_json(result: EvaluationResult) -> dict[str, Any]:
@@ -194,16 +191,6 @@ def _plot_latency(result: EvaluationResult, path: Path) -> Path:
     figure.tight_layout()
     figure.savefig(path)
     return path
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value).replace("|", "\\|")
 
 
 def _markdown(data: dict[str, Any], has_gif: bool) -> str:

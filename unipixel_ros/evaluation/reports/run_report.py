@@ -8,14 +8,15 @@ gains "Answers", "Answer latency" and "Run" sections.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from unipixel_ros.evaluation.reports.cells import json_number, markdown_cell
 from unipixel_ros.evaluation.reports.report import ReportFiles, write_report
 from unipixel_ros.evaluation.scoring.evaluate import EvaluationResult
 from unipixel_ros.evaluation.scoring.metrics import summarize_latency
@@ -35,6 +36,10 @@ _NODE_KEYS = (
     "backend",
 )
 _PLOTS_HEADING = "## Plots"
+# Milliseconds keep three decimals in report.json and show one in report.md; long answers are
+# cut to one short line.
+_number = partial(json_number, digits=3)
+_cell = partial(markdown_cell, digits=1, width=80)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,12 +97,6 @@ class RunDetails:
     node_status: Mapping[str, str] = field(default_factory=dict)
     duration_s: float = 0.0
     notes: tuple[str, ...] = ()
-
-
-def _number(value: float | None) -> float | None:
-    if value is None or math.isnan(value):
-        return None
-    return round(float(value), 3)
 
 
 def run_json(details: RunDetails) -> dict[str, Any]:
@@ -181,17 +180,6 @@ def write_run_report(
     markdown = head + sections + plots + tail if plots else markdown + "\n" + sections
     files.markdown.write_text(markdown, encoding="utf-8")
     return files
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    text = " ".join(str(value).split()).replace("|", "\\|")
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _run_markdown(run: dict[str, Any]) -> str:

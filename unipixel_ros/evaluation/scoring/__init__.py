@@ -34,6 +34,7 @@ from unipixel_ros.evaluation.scoring.queries import (
     load_query_spec,
     save_query_spec,
 )
+from unipixel_ros.evaluation.scoring.run_policy import scored_spec
 
 __all__ = [
     "DEFAULT_BOUNDARY_TOLERANCE",
@@ -60,6 +61,7 @@ __all__ = [
     "load_query_spec",
     "region_similarity",
     "save_query_spec",
+    "scored_spec",
     "summarize_latency",
     "track_scores",
 ]

@@ -1,4 +1,4 @@
-"""The harness that drives a node from outside: node process, client, replay, recording."""
+"""Driving a node from outside: its process, a client, replay, requests, recording, the run."""
 
 from __future__ import annotations
 

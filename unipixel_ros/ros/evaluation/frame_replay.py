@@ -1,10 +1,12 @@
-"""Replay a camera bag frame by frame, so a caller can act between frames.
+"""Replay a camera bag (MCAP or sqlite3) onto ROS topics frame by frame, like `ros2 bag play`.
 
-`play_bag` publishes a whole bag in one go from publishers it creates on the spot, so the first
-messages go out before the subscriber has matched and are lost, and nothing can happen between
-two frames. An evaluation needs both: every frame delivered, and queries asked on the frame the
-spec names. This replayer creates its publishers once, waits until the node has subscribed, and
+`ros2 bag play` is the tool on a full ROS install; this replayer exists for the pip-only
+install, where rosbag2_py is missing. Messages are published as the serialized CDR bytes stored
+in the bag (rosbags writes the same bytes as rclpy's serialize_message), so nothing is
+re-encoded. An evaluation needs every frame delivered and queries asked on the frame the spec
+names: the replayer creates its publishers once, waits until the node has subscribed, and
 yields after each frame (the colour image and its companions with the same stamp) is out.
+:func:`play_bag` replays a whole bag through it in one call.
 
 Pacing: with ``rate > 0`` messages keep their recorded spacing divided by ``rate``, measured
 from the last :meth:`FrameReplayer.rebase` (call it after a deliberate pause, e.g. a query, so
@@ -14,8 +16,10 @@ paces the replay (e.g. by waiting for the node's output of each frame).
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,13 +29,27 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosbags.highlevel import AnyReader
 
 from unipixel_ros.errors import BagError, ConfigError, NotReadyError
-from unipixel_ros.ros.evaluation.bag_player import message_class
 from unipixel_ros.stamps import stamp_to_ns
 
-__all__ = ["FrameReplayer", "PublishedFrame"]
+__all__ = ["FrameReplayer", "PlaybackStats", "PublishedFrame", "message_class", "play_bag"]
 
 # Companion messages (camera_info, depth) belong to an image when their stamps differ by less.
 DEFAULT_SLOP_S = 0.05
+# play_bag waits this long for subscribers, then publishes anyway.
+MATCH_TIMEOUT_S = 2.0
+
+
+def message_class(type_name: str) -> Any:
+    """The installed rclpy message class of a type name such as `sensor_msgs/msg/Image`.
+
+    Raises:
+        BagError: the name is malformed, or its package is not installed here.
+    """
+    try:
+        package, kind, name = type_name.split("/")
+        return getattr(importlib.import_module(f"{package}.{kind}"), name)
+    except (ValueError, TypeError, ImportError, AttributeError) as err:
+        raise BagError(f"bag message type {type_name} is not installed in this ROS prefix") from err
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +91,7 @@ class FrameReplayer:
         rate: Playback speed factor; 0 publishes without waiting.
         reliable: Reliable QoS for the publishers instead of best effort.
         slop_s: Largest stamp difference between an image and its companions.
+        remap: Recorded topic -> published topic, for topics not published under their name.
 
     Raises:
         BagError: the bag is missing or unreadable, lacks a topic, or has a type not installed.
@@ -88,6 +107,7 @@ class FrameReplayer:
         rate: float = 1.0,
         reliable: bool = True,
         slop_s: float = DEFAULT_SLOP_S,
+        remap: Mapping[str, str] | None = None,
     ) -> None:
         if rate < 0:
             raise ConfigError(f"rate must be >= 0 (0 = as fast as possible), got {rate}")
@@ -98,6 +118,7 @@ class FrameReplayer:
         self._rate = rate
         self._slop_ns = int(slop_s * 1e9)
         self._base: tuple[float, int] | None = None
+        self._messages_published = 0
         if not bag.exists():
             raise BagError(f"no bag at {bag}")
         wanted = (image_topic, *self._companions)
@@ -113,10 +134,16 @@ class FrameReplayer:
             depth=10,
             reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
         )
+        names = dict(remap or {})
         self._publishers = {
-            topic: node.create_publisher(message_class(msgtype), topic, qos)
+            topic: node.create_publisher(message_class(msgtype), names.get(topic, topic), qos)
             for topic, msgtype in types.items()
         }
+
+    @property
+    def messages_published(self) -> int:
+        """Messages published so far, on every topic."""
+        return self._messages_published
 
     def wait_for_subscribers(self, *, timeout_s: float) -> None:
         """Block until every topic has a subscriber, so the first frame is not lost.
@@ -161,6 +188,7 @@ class FrameReplayer:
                         pending = None
                     self._wait_until_due(log_time)
                     self._publishers[connection.topic].publish(bytes(raw))
+                    self._messages_published += 1
                     if is_image:
                         pending = _PendingFrame(index, stamp, time.monotonic())
                         index += 1
@@ -207,3 +235,62 @@ def _header_stamp_ns(message: Any) -> int:
     if header is None:
         raise BagError(f"{type(message).__name__} has no header; cannot match it to a frame")
     return stamp_to_ns(header.stamp)
+
+
+@dataclass(frozen=True)
+class PlaybackStats:
+    """What a replay published."""
+
+    messages: int
+    duration_s: float
+    topics: tuple[str, ...]
+
+
+def play_bag(
+    node: Node,
+    bag: Path,
+    *,
+    topics: Sequence[str],
+    remap: Mapping[str, str] | None = None,
+    rate: float = 1.0,
+    reliable: bool = False,
+) -> PlaybackStats:
+    """Publish ``topics`` of ``bag`` from ``node`` in recorded order, through a
+    :class:`FrameReplayer`.
+
+    Args:
+        node: The node that owns the publishers (its executor need not spin).
+        bag: rosbag2 directory or MCAP file.
+        topics: Recorded topics: the colour image topic first, then its companions.
+        remap: Recorded topic -> published topic.
+        rate: Playback speed factor; 0 publishes as fast as possible.
+        reliable: Reliable QoS for the publishers instead of best effort (sensor data).
+
+    Before the first message it waits up to MATCH_TIMEOUT_S for every publisher to match a
+    subscriber, so the first messages are not sent before discovery has finished.
+
+    Raises:
+        BagError: the bag is missing, unreadable, lacks a topic, or has a type not installed.
+    """
+    image_topic, *companions = topics
+    replayer = FrameReplayer(
+        node=node,
+        bag=bag,
+        image_topic=image_topic,
+        companion_topics=companions,
+        rate=rate,
+        reliable=reliable,
+        remap=remap,
+    )
+    try:
+        with contextlib.suppress(NotReadyError):
+            replayer.wait_for_subscribers(timeout_s=MATCH_TIMEOUT_S)
+        started = time.monotonic()
+        for _frame in replayer.frames():
+            pass
+        duration = time.monotonic() - started
+    finally:
+        replayer.close()
+    return PlaybackStats(
+        messages=replayer.messages_published, duration_s=duration, topics=tuple(topics)
+    )

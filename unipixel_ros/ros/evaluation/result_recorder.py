@@ -110,10 +110,8 @@ class ResultRecorder:
         self.bag = bag
         self._lock = threading.Condition()
         self._frames: dict[int, FrameMasks] = {}
-        self._answers: list[Answer] = []
         self._status: Any = None
         self._status_received_s = 0.0
-        self._counts: dict[str, int] = {}
         self._target = target.rstrip("/")
         store = interface_typestore()
         topics: list[tuple[str, type, str]] = [
@@ -157,11 +155,8 @@ class ResultRecorder:
             if self._closed:
                 return
             self._writer.write(self._connections[topic], log_time, raw)
-            self._counts[topic] = self._counts.get(topic, 0) + 1
             if frame is not None:
                 self._frames[frame.stamp_ns] = frame
-            elif isinstance(msg, Answer):
-                self._answers.append(msg)
             elif isinstance(msg, DiagnosticArray):
                 for status in msg.status:
                     if status.name.startswith(f"{self._target.lstrip('/')}: "):
@@ -189,28 +184,12 @@ class ResultRecorder:
             self._lock.wait_for(lambda: self._status_received_s > since_s, timeout=timeout_s)
             return self._status_values()
 
-    def status(self) -> dict[str, str]:
-        """Key/values of the node's latest diagnostics status, plus its ``hardware_id`` (the
-        model description) under ``model``; empty before the first."""
-        with self._lock:
-            return self._status_values()
-
     def _status_values(self) -> dict[str, str]:
         if self._status is None:
             return {}
         values = {kv.key: kv.value for kv in self._status.values}
         values["model"] = self._status.hardware_id
         return values
-
-    def answers(self) -> list[Answer]:
-        """Every answer published on ``~/answers`` so far, in arrival order."""
-        with self._lock:
-            return list(self._answers)
-
-    def message_counts(self) -> dict[str, int]:
-        """Messages written per topic."""
-        with self._lock:
-            return dict(self._counts)
 
     def close(self) -> None:
         """Stop recording and finish the bag file."""
