@@ -32,9 +32,9 @@ from unipixel_ros.ros.evaluation.run_records import (
 __all__ = ["evaluate_bag", "model_is_random"]
 
 
-def model_is_random(model_path: str, description: str) -> bool:
-    """Whether the node ran with random weights, from its parameter or its own description."""
-    return model_path == TINY_RANDOM_MODEL or "RANDOM" in description
+def model_is_random(model_path: str, status: dict[str, str]) -> bool:
+    """Whether the node ran with random weights, from its parameter or its diagnostics."""
+    return model_path == TINY_RANDOM_MODEL or status.get("random_weights") == "True"
 
 
 def evaluate_bag(
@@ -64,7 +64,7 @@ def evaluate_bag(
     )
     outcome = run.run()
     description = outcome.status.get("model", "")
-    random = model_is_random(config.model_path, description)
+    random = model_is_random(config.model_path, outcome.status)
     result = evaluate_run(
         spec=scored_spec(spec),
         truths=content.truths,
