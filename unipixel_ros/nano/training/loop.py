@@ -29,7 +29,7 @@ from unipixel_ros.model import QwenTokenizer, UniPixelModel, prepare_qwen_video
 from unipixel_ros.nano.architecture import NANO_VIDEO
 from unipixel_ros.nano.dataset import WINDOW, SceneArrays
 from unipixel_ros.nano.training.init import prepare_for_training
-from unipixel_ros.nano.training.language_tasks import LanguageTasks
+from unipixel_ros.nano.training.language_tasks import LanguageScene, LanguageTasks
 from unipixel_ros.nano.training.losses import StepLosses, feature_scale_excess
 from unipixel_ros.nano.training.sam_tasks import SamTasks
 from unipixel_ros.nano.training.settings import Stage, TrainSettings
@@ -57,31 +57,27 @@ class TrainReport:
     stage_losses: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
 class _StepRunner:
-    """Builds the losses of one training step (see the module docstring)."""
+    """Builds the losses of one training step (see the module docstring).
 
-    def __init__(
-        self,
-        *,
-        model: UniPixelModel,
-        tokenizer: QwenTokenizer,
-        arrays: SceneArrays,
-        rng: np.random.Generator,
-        num_frames: int,
-        tracking_weight: float,
-        feature_scale_weight: float,
-    ):
-        self.model = model
-        self.tracking_weight = tracking_weight
-        self.feature_scale_weight = feature_scale_weight
-        self.arrays = arrays
-        self.rng = rng
-        self.sam_tasks = SamTasks(
-            sam=model.sam2, arrays=arrays, rng=rng, num_frames=num_frames, device=model.device
-        )
-        self.language_tasks = LanguageTasks(
-            model=model, tokenizer=tokenizer, arrays=arrays, rng=rng, sam_tasks=self.sam_tasks
-        )
+    Args:
+        model: the model in training.
+        arrays: rendered training scenes.
+        rng: the run's task sampler (shared with the tasks).
+        sam_tasks: SAM 2.1's tasks.
+        language_tasks: the language tasks.
+        tracking_weight: weight of the tracking losses.
+        feature_scale_weight: weight of the ``feature_scale`` penalty.
+    """
+
+    model: UniPixelModel
+    arrays: SceneArrays
+    rng: np.random.Generator
+    sam_tasks: SamTasks
+    language_tasks: LanguageTasks
+    tracking_weight: float
+    feature_scale_weight: float
 
     def losses(
         self, scene: int, stage: Stage, click_scenes: list[int], *, tracking: bool = True
@@ -104,16 +100,15 @@ class _StepRunner:
         second = int(self.rng.integers(WINDOW + 1))
         video = prepare_qwen_video([rgb[0], rgb[second]], spec=NANO_VIDEO)
         vision = self.model.encode_video(video.pixel_values, video.grid_thw)
+        seen = LanguageScene(scene, video, vision)
         run_ref = stage is Stage.REF or stage is Stage.JOINT or self.rng.random() < 0.5
         language = self.language_tasks
         if run_ref:
-            terms["ref_lm"] = language.ref_loss(scene, video, vision, labels[0], object_ids)
+            terms["ref_lm"] = language.ref_loss(seen, labels[0], object_ids)
         if stage is not Stage.REF:
-            terms.update(language.seg_losses(scene, video, vision, features[0], labels[0]))
+            terms.update(language.seg_losses(seen, features[0], labels[0]))
         if stage is Stage.JOINT:
-            terms["mem_lm"] = language.memory_loss(
-                scene, video, vision, labels[[0, second]], object_ids
-            )
+            terms["mem_lm"] = language.memory_loss(seen, labels[[0, second]], object_ids)
         return StepLosses(terms=terms)
 
 
@@ -145,12 +140,17 @@ def train_model(
     rng = np.random.default_rng(settings.seed)
     prepare_for_training(model, seed=settings.seed)
     model.train()
+    sam_tasks = SamTasks(
+        sam=model.sam2, arrays=arrays, rng=rng, num_frames=num_frames, device=model.device
+    )
     runner = _StepRunner(
         model=model,
-        tokenizer=tokenizer,
         arrays=arrays,
         rng=rng,
-        num_frames=num_frames,
+        sam_tasks=sam_tasks,
+        language_tasks=LanguageTasks(
+            model=model, tokenizer=tokenizer, arrays=arrays, rng=rng, sam_tasks=sam_tasks
+        ),
         tracking_weight=settings.tracking_weight,
         feature_scale_weight=settings.feature_scale_weight,
     )
