@@ -110,7 +110,7 @@ class LanguageTasks:
 
     def language(
         self,
-        seen: LanguageScene,
+        view: LanguageScene,
         question: str,
         response: str,
         *,
@@ -119,7 +119,7 @@ class LanguageTasks:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Teacher-forced LLM pass: (answer cross-entropy, pre-norm states predicting
         ``<|seg|>``)."""
-        model, video = self.model, seen.video
+        model, video = self.model, view.video
         prompt = chatml_prompt(question, num_video_tokens=video.num_tokens)
         prefix = self.tokenizer.encode(prompt)
         ids_list = self.tokenizer.encode(prompt + response + "<|im_end|>")
@@ -131,7 +131,7 @@ class LanguageTasks:
             ids,
             token_ids=self.ids,
             grid_thw=video.grid_thw,
-            video=seen.vision.embeds,
+            video=view.vision.embeds,
             ref=ref,
             mem=mem,
         )
@@ -155,9 +155,9 @@ class LanguageTasks:
         return object_id, region_question(self.arrays, scene, object_id - 1, self.rng)
 
     def ref_loss(
-        self, seen: LanguageScene, labels: np.ndarray, object_ids: list[int]
+        self, view: LanguageScene, labels: np.ndarray, object_ids: list[int]
     ) -> torch.Tensor:
-        object_id, question = self._random_region_question(seen.scene, object_ids)
+        object_id, question = self._random_region_question(view.scene, object_ids)
         height, width = labels.shape
         mask = labels == object_id
         if self.rng.random() < 0.25:
@@ -172,32 +172,32 @@ class LanguageTasks:
         )
         ref = self.model.embed_ref_prompts(
             [RefPrompt(coords=coords, labels=point_labels, frame_index=0)],
-            grid_t=seen.video.grid_thw[0],
+            grid_t=view.video.grid_thw[0],
         )
         text = region_text(question.template, with_ref=True)
-        loss, _ = self.language(seen, text, question.response, ref=ref)
+        loss, _ = self.language(view, text, question.response, ref=ref)
         return loss
 
     def seg_losses(
-        self, seen: LanguageScene, features: FrameFeatures, labels: np.ndarray
+        self, view: LanguageScene, features: FrameFeatures, labels: np.ndarray
     ) -> dict[str, torch.Tensor]:
-        question = seg_question(self.arrays, seen.scene, self.rng)
-        lm_loss, states = self.language(seen, question.question, question.response)
+        question = seg_question(self.arrays, view.scene, self.rng)
+        lm_loss, states = self.language(view, question.question, question.response)
         tokens = self.model.seg_prompt_tokens(states)
         multi, ious, scores = self.sam_tasks.decode(features, tokens.shape[0], hidden_tokens=tokens)
         target = self.sam_tasks.targets(labels, [question.object_ids] * tokens.shape[0])
         return {"seg_lm": lm_loss, "seg_mask": mask_loss(multi, scores, target, ious)}
 
     def memory_loss(
-        self, seen: LanguageScene, labels: np.ndarray, object_ids: list[int]
+        self, view: LanguageScene, labels: np.ndarray, object_ids: list[int]
     ) -> torch.Tensor:
-        object_id, question = self._random_region_question(seen.scene, object_ids)
+        object_id, question = self._random_region_question(view.scene, object_ids)
         masks = torch.from_numpy(labels == object_id)[:, None]
-        layout = layout_object_memory(masks, seen.video.grid_thw)
+        layout = layout_object_memory(masks, view.video.grid_thw)
         pooled = pool_object_memory(
-            seen.vision.merger_inputs,
+            view.vision.merger_inputs,
             layout,
-            grid_thw=seen.video.grid_thw,
+            grid_thw=view.video.grid_thw,
             order=MemoryTokenOrder.RASTER,
             window_tokens=self.window_tokens,
         )
@@ -206,5 +206,5 @@ class LanguageTasks:
         text = memory_prefix(labels.shape[0], slots) + region_text(
             question.template, with_ref=False
         )
-        loss, _ = self.language(seen, text, question.response, mem=mem)
+        loss, _ = self.language(view, text, question.response, mem=mem)
         return loss

@@ -100,15 +100,15 @@ class _StepRunner:
         second = int(self.rng.integers(WINDOW + 1))
         video = prepare_qwen_video([rgb[0], rgb[second]], spec=NANO_VIDEO)
         vision = self.model.encode_video(video.pixel_values, video.grid_thw)
-        seen = LanguageScene(scene, video, vision)
+        view = LanguageScene(scene, video, vision)
         run_ref = stage is Stage.REF or stage is Stage.JOINT or self.rng.random() < 0.5
         language = self.language_tasks
         if run_ref:
-            terms["ref_lm"] = language.ref_loss(seen, labels[0], object_ids)
+            terms["ref_lm"] = language.ref_loss(view, labels[0], object_ids)
         if stage is not Stage.REF:
-            terms.update(language.seg_losses(seen, features[0], labels[0]))
+            terms.update(language.seg_losses(view, features[0], labels[0]))
         if stage is Stage.JOINT:
-            terms["mem_lm"] = language.memory_loss(seen, labels[[0, second]], object_ids)
+            terms["mem_lm"] = language.memory_loss(view, labels[[0, second]], object_ids)
         return StepLosses(terms=terms)
 
 
