@@ -35,8 +35,8 @@ class TrainSettings:
             join: trained together from the start, tracking's gradients (useless memories
             early on) keep the click masks from being learned at all.
         tracking_weight: weight of the tracking losses.
-        feature_scale_weight: weight of the ``feature_scale`` penalty (see the module
-            docstring).
+        feature_scale_weight: weight of the ``feature_scale`` penalty (see
+            ``nano.training.losses``).
         learning_rate: AdamW peak learning rate (linear warm-up, cosine decay to 5 %).
         warmup_steps: warm-up length.
         weight_decay: AdamW weight decay.
