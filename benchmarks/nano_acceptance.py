@@ -28,8 +28,8 @@ os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 import numpy as np
 
 from unipixel_ros.nano.checkpoint import NANO_CHECKPOINT_DIR
+from unipixel_ros.nano.dataset import EVAL_SEEDS
 from unipixel_ros.nano.evaluate import report_figures
-from unipixel_ros.nano.train import EVAL_SEEDS
 from unipixel_ros.ros.evaluation.run import evaluate_bag
 from unipixel_ros.ros.evaluation.run_records import EvaluationConfig
 from unipixel_ros.synthetic.sample_bag import generate_sample_bag

@@ -10,7 +10,7 @@ from sample_data import SAMPLE_BAG
 from unipixel_ros.cli.demo import DEMO_SEED, demo_spec
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.evaluation.scoring.queries import QueryKind, load_query_spec
-from unipixel_ros.nano.train import EVAL_SEEDS, TRAIN_SEEDS
+from unipixel_ros.nano.dataset import EVAL_SEEDS, TRAIN_SEEDS
 
 SPEC = SAMPLE_BAG / "queries.json"
 

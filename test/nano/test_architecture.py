@@ -12,7 +12,7 @@ from unipixel_ros.model import (
     chatml_prompt,
     sam2_config_for,
 )
-from unipixel_ros.model.predictor import PREDICTOR_SETTINGS_FILE
+from unipixel_ros.model.predictor_settings import PREDICTOR_SETTINGS_FILE
 from unipixel_ros.nano import (
     NANO_SAM2_IMAGE_SIZE,
     SEG_RESPONSE,

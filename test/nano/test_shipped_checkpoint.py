@@ -12,8 +12,7 @@ import pytest
 from unipixel_ros.model import PredictorSettings
 from unipixel_ros.nano import NanoScores, evaluate_nano, load_nano_predictor, nano_settings
 from unipixel_ros.nano.checkpoint import NANO_CHECKPOINT_DIR
-from unipixel_ros.nano.dataset import scene_config
-from unipixel_ros.nano.train import EVAL_SEEDS
+from unipixel_ros.nano.dataset import EVAL_SEEDS, scene_config
 
 MAX_CHECKPOINT_BYTES = 25_000_000
 #: Measured on EVAL_SEEDS[:4] with 30 frames on 2026-11-23 (docs/nano.md): click IoU 0.876,

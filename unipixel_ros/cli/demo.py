@@ -32,7 +32,7 @@ DEFAULT_OUT = Path("out/demo")
 DEMO_SPEC_NAME = "demo_queries.json"
 # Asked about the clicked object, most telling first.
 _QUESTION_PREFERENCE = ("colour_of_", "kind_of_", "handle_of_")
-#: Scene seed of the generated bag: the first held-out seed (``unipixel_ros.nano.train.
+#: Scene seed of the generated bag: the first held-out seed (``unipixel_ros.nano.dataset.
 #: EVAL_SEEDS``), a scene the nano checkpoint never saw in training.
 DEMO_SEED = 900_000
 

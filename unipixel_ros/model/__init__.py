@@ -37,12 +37,8 @@ from unipixel_ros.model.object_memory import (
     vision_window_index,
 )
 from unipixel_ros.model.outputs import MemoryAnswer, ObjectTrack, PixelAnswer, VisualPrompt
-from unipixel_ros.model.predictor import (
-    TINY_RANDOM_MODEL,
-    PredictorSettings,
-    TextObserver,
-    UniPixelPredictor,
-)
+from unipixel_ros.model.predictor import TINY_RANDOM_MODEL, TextObserver, UniPixelPredictor
+from unipixel_ros.model.predictor_settings import PredictorSettings
 from unipixel_ros.model.qwen_preprocessing import (
     DEFAULT_SAMPLE_FRAMES,
     QwenVideoInput,

@@ -17,13 +17,14 @@ from unipixel_ros.model.seg_head import SegHead
 from unipixel_ros.model.temporal_encoding import TemporalPositionEncoding
 from unipixel_ros.model.tokenizer import QwenTokenizer
 from unipixel_ros.model.unipixel_model import UniPixelModel
-from unipixel_ros.sam import Sam2Config, build_sam2
+from unipixel_ros.sam import Sam2Config, Sam2Model, build_sam2
 
 __all__ = [
     "NANO_SAM2_CONFIG_NAME",
     "TINY_SAM2_CONFIG_NAME",
     "build_unipixel",
     "sam2_config_for",
+    "set_object_score_bias",
     "small_config",
     "tiny_config",
 ]
@@ -198,3 +199,12 @@ def tiny_config(
         sam2_image_size=sam2_image_size,
         tie_word_embeddings=tie_word_embeddings,
     )
+
+
+def set_object_score_bias(sam: Sam2Model, bias: float) -> None:
+    """Set the last bias of SAM 2.1's object-score head (``> 0`` leans towards "present").
+
+    Random or fresh weights usually say "no object", which empties every mask.
+    """
+    with torch.no_grad():
+        sam.sam_mask_decoder.pred_obj_score_head.layers[-1].bias.fill_(bias)

@@ -25,6 +25,7 @@ __all__ = [
     "TokenIds",
     "text_config_of",
     "vision_config_of",
+    "window_tokens_of",
 ]
 
 #: Width of SAM 2.1 prompt tokens (``SAM2Base.hidden_dim``); fixed by every SAM 2.1 size.
@@ -90,6 +91,13 @@ def vision_config_of(config: Qwen2_5_VLConfig) -> Qwen2_5_VLVisionConfig:
             f"vision_config must be a Qwen2_5_VLVisionConfig, got {type(vision).__name__}"
         )
     return vision
+
+
+def window_tokens_of(config: Qwen2_5_VLConfig) -> int:
+    """Side of the vision tower's attention window in merged tokens (4 for Qwen2.5-VL)."""
+    vision = vision_config_of(config)
+    patch = vision.patch_size if isinstance(vision.patch_size, int) else vision.patch_size[0]
+    return vision.window_size // vision.spatial_merge_size // patch
 
 
 @dataclass(frozen=True, kw_only=True)

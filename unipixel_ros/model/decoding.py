@@ -29,6 +29,7 @@ __all__ = [
     "check_prompt",
     "generate_greedy",
     "run_greedy_loop",
+    "seg_predicting_positions",
 ]
 
 TokenObserver = Callable[[tuple[int, ...]], bool]
@@ -137,6 +138,11 @@ def check_prompt(input_ids: torch.Tensor, inputs_embeds: torch.Tensor, max_new_t
         raise BadInputError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
 
 
+def seg_predicting_positions(input_ids: torch.Tensor, seg_id: int) -> torch.Tensor:
+    """Positions `(n,)` (int64, on ``input_ids``' device) whose next token is ``<|seg|>``."""
+    return torch.nonzero(input_ids[1:].eq(seg_id))[:, 0]
+
+
 def run_greedy_loop(
     *,
     input_ids: torch.Tensor,
@@ -165,7 +171,7 @@ def run_greedy_loop(
         CancelledError: ``on_tokens`` returned False.
     """
     logits, prenorm = prefill
-    predicts_seg = torch.nonzero(input_ids[1:].eq(seg_id))[:, 0].to(prenorm.device)
+    predicts_seg = seg_predicting_positions(input_ids, seg_id).to(prenorm.device)
     states = [prenorm[predicts_seg]]
     num_prompt = int(predicts_seg.numel())
     generated: list[int] = []

@@ -14,65 +14,37 @@ SAM 2.1 encodes the frames once per query; every ``<|seg|>`` of the answer reuse
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from unipixel_ros.errors import BadInputError, CheckpointError, ConfigError
-from unipixel_ros.model.builder import build_unipixel, tiny_config
-from unipixel_ros.model.chat import (
-    LOCALIZE_WITH_IDS,
-    chatml_prompt,
-    memory_prefix,
-    object_ids_before_seg,
-)
-from unipixel_ros.model.configuration import TokenIds, vision_config_of
+from unipixel_ros.errors import BadInputError
+from unipixel_ros.model.builder import build_unipixel, set_object_score_bias, tiny_config
+from unipixel_ros.model.chat import LOCALIZE_WITH_IDS
+from unipixel_ros.model.configuration import TokenIds
 from unipixel_ros.model.decoding import Generation, GreedyDecoder, generate_greedy
 from unipixel_ros.model.loading import load_unipixel
-from unipixel_ros.model.mrope import mrope_positions
-from unipixel_ros.model.object_memory import (
-    MemoryTokenOrder,
-    layout_object_memory,
-    pool_object_memory,
+from unipixel_ros.model.outputs import MemoryAnswer, PixelAnswer, VisualPrompt
+from unipixel_ros.model.predictor_settings import PredictorSettings
+from unipixel_ros.model.prompt_embedding import embed_prompt
+from unipixel_ros.model.query import (
+    Query,
+    as_frame_list,
+    prepare_memory_query,
+    prepare_query,
+    ref_embeddings,
+    sample_frame_indices_keeping,
+    stack_object_masks,
 )
-from unipixel_ros.model.outputs import MemoryAnswer, ObjectTrack, PixelAnswer, VisualPrompt
-from unipixel_ros.model.qwen_preprocessing import (
-    QwenVideoInput,
-    QwenVideoSpec,
-    prepare_qwen_video,
-    sample_frame_indices,
-)
-from unipixel_ros.model.tokenizer import (
-    REF_TOKEN,
-    SEG_TOKEN,
-    QwenTokenizer,
-    build_tiny_tokenizer,
-)
-from unipixel_ros.model.unipixel_model import RefPrompt, UniPixelModel, VisionFeatures
-from unipixel_ros.sam import (
-    HiddenStatePrompt,
-    masks_from_logits,
-    preprocess_frames,
-    to_model_coordinates,
-)
-from unipixel_ros.tracking import ClipStart, encode_clip, track_clip
+from unipixel_ros.model.qwen_preprocessing import QwenVideoSpec, sample_frame_indices
+from unipixel_ros.model.seg_tracking import seg_tracks
+from unipixel_ros.model.tokenizer import REF_TOKEN, SEG_TOKEN, QwenTokenizer, build_tiny_tokenizer
+from unipixel_ros.model.unipixel_model import UniPixelModel
 
-__all__ = [
-    "PREDICTOR_SETTINGS_FILE",
-    "TINY_RANDOM_MODEL",
-    "PredictorSettings",
-    "TextObserver",
-    "UniPixelPredictor",
-]
-
-#: Optional file of a checkpoint directory: the settings its weights were trained for (our
-#: own format; the released checkpoints have none and get the reference's settings).
-PREDICTOR_SETTINGS_FILE = "predictor_settings.json"
+__all__ = ["TINY_RANDOM_MODEL", "TextObserver", "UniPixelPredictor"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -81,80 +53,6 @@ TINY_RANDOM_MODEL = "tiny-random"
 
 TextObserver = Callable[[str], bool]
 """Streaming observer: gets the answer text so far after each token; False cancels."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class PredictorSettings:
-    """Deployment knobs of the predictor.
-
-    Args:
-        video: frame sampling and pixel budget for the LLM.
-        max_new_tokens: generation limit per answer.
-        memory_order: pooling order of ``<|mem|>`` features (see ``MemoryTokenOrder``).
-        segment_all_frames: ``segment`` tracks masks on every input frame (the reference's
-            evaluation); False tracks only the frames the LLM saw.
-        encode_batch_size: frames per SAM 2.1 image-encoder call.
-    """
-
-    video: QwenVideoSpec = field(default_factory=QwenVideoSpec)
-    max_new_tokens: int = 512
-    memory_order: MemoryTokenOrder = MemoryTokenOrder.REFERENCE
-    segment_all_frames: bool = True
-    encode_batch_size: int = 4
-
-    def __post_init__(self) -> None:
-        for name in ("max_new_tokens", "encode_batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(
-                    f"PredictorSettings.{name} must be >= 1, got {getattr(self, name)}"
-                )
-
-    def save(self, directory: str | Path) -> Path:
-        """Write these settings as ``PREDICTOR_SETTINGS_FILE`` in a checkpoint directory."""
-        data = asdict(self)
-        data["memory_order"] = self.memory_order.value
-        path = Path(directory) / PREDICTOR_SETTINGS_FILE
-        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        return path
-
-    @classmethod
-    def read(cls, directory: str | Path) -> PredictorSettings | None:
-        """The settings a checkpoint directory carries, or None when it has no such file.
-
-        Raises:
-            CheckpointError: the file exists but does not hold valid settings.
-        """
-        path = Path(directory) / PREDICTOR_SETTINGS_FILE
-        if not path.is_file():
-            return None
-        try:
-            data = json.loads(path.read_text())
-            video = QwenVideoSpec(**data.pop("video"))
-            order = MemoryTokenOrder(data.pop("memory_order"))
-            return cls(video=video, memory_order=order, **data)
-        except (OSError, ValueError, TypeError, KeyError, AttributeError, ConfigError) as err:
-            raise CheckpointError(f"{path} does not hold valid predictor settings: {err}") from err
-
-
-@dataclass(frozen=True)
-class _Query:
-    """A prepared prompt: its text and ids, and the video (patches and vision features)."""
-
-    prompt: str
-    input_ids: torch.Tensor
-    video: QwenVideoInput
-    vision: VisionFeatures
-
-
-def _as_frame_list(frames: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
-    if isinstance(frames, np.ndarray):
-        if frames.ndim != 4:
-            raise BadInputError(f"frames must have shape (T, H, W, 3), got {frames.shape}")
-        return [frames[i] for i in range(frames.shape[0])]
-    frame_list = list(frames)
-    if not frame_list:
-        raise BadInputError("need at least one frame")
-    return frame_list
 
 
 class UniPixelPredictor:
@@ -186,8 +84,6 @@ class UniPixelPredictor:
         ``generate_greedy`` for that query.
         """
         self._decoder = decoder
-
-    # ------------------------------------------------------------------ construction
 
     @classmethod
     def from_pretrained(
@@ -234,17 +130,13 @@ class UniPixelPredictor:
         torch.manual_seed(seed)
         model = build_unipixel(tiny_config(tokenizer, sam2_image_size=sam2_image_size))
         if object_score_bias is not None:
-            with torch.no_grad():
-                decoder = model.sam2.sam_mask_decoder
-                decoder.pred_obj_score_head.layers[-1].bias.fill_(object_score_bias)
+            set_object_score_bias(model.sam2, object_score_bias)
         small = QwenVideoSpec(sample_frames=4, min_pixels=56 * 56, pixels_per_frame_budget=56 * 56)
         return cls(
             model=model,
             tokenizer=tokenizer,
             settings=settings or PredictorSettings(video=small, max_new_tokens=16),
         )
-
-    # ------------------------------------------------------------------ flows
 
     @torch.inference_mode()
     def segment(
@@ -269,7 +161,7 @@ class UniPixelPredictor:
             ``PixelAnswer``; tracks cover every input frame (``segment_all_frames``) or the
             sampled ones.
         """
-        frame_list = _as_frame_list(frames)
+        frame_list = as_frame_list(frames)
         indices = sample_frame_indices(len(frame_list), self.settings.video.sample_frames)
         query = self._query([frame_list[i] for i in indices], question, response=response)
         generation = self._generate(query, {}, teacher_forced=response is not None, on_text=on_text)
@@ -297,10 +189,14 @@ class UniPixelPredictor:
         Returns:
             ``PixelAnswer`` (tracks only if the answer contains ``<|seg|>``).
         """
-        frame_list = _as_frame_list(frames)
-        indices = self._indices_keeping(len(frame_list), [p.frame_index for p in prompts])
+        frame_list = as_frame_list(frames)
+        indices = sample_frame_indices_keeping(
+            len(frame_list), self.settings.video.sample_frames, [p.frame_index for p in prompts]
+        )
         query = self._query([frame_list[i] for i in indices], question)
-        refs = self._ref_prompts(frame_list, indices, prompts, query)
+        refs = ref_embeddings(
+            self.model, frame_list, indices, prompts, grid_t=query.video.grid_thw[0]
+        )
         generation = self._generate(query, {"ref": refs}, teacher_forced=False, on_text=on_text)
         return self._answer(query, generation, frame_list, tuple(indices), tuple(indices))
 
@@ -323,8 +219,10 @@ class UniPixelPredictor:
         Returns:
             ``PixelAnswer`` whose tracks cover the sampled frames (``frame_indices``).
         """
-        frame_list = _as_frame_list(frames)
-        indices = self._indices_keeping(len(frame_list), [p.frame_index for p in prompts])
+        frame_list = as_frame_list(frames)
+        indices = sample_frame_indices_keeping(
+            len(frame_list), self.settings.video.sample_frames, [p.frame_index for p in prompts]
+        )
         sampled = [frame_list[i] for i in indices]
         text = LOCALIZE_WITH_IDS.format(question)
         extra: dict[str, torch.Tensor] = {}
@@ -336,7 +234,9 @@ class UniPixelPredictor:
             response = " ".join(f"[{i}] {SEG_TOKEN}" for i in ids)
         query = self._query(sampled, text, response=response)
         if prompts:
-            extra["ref"] = self._ref_prompts(frame_list, indices, prompts, query)
+            extra["ref"] = ref_embeddings(
+                self.model, frame_list, indices, prompts, grid_t=query.video.grid_thw[0]
+            )
         generation = self._generate(query, extra, teacher_forced=response is not None)
         return self._answer(query, generation, frame_list, tuple(indices), tuple(indices))
 
@@ -360,26 +260,15 @@ class UniPixelPredictor:
             answer_prefix: text the assistant turn starts with (e.g. "The best option is (").
             on_text: streaming observer, as in ``segment``.
         """
-        frame_list = _as_frame_list(frames)
+        frame_list = as_frame_list(frames)
         if not object_masks:
             raise BadInputError("answer_with_memory needs at least one object mask")
         indices = sample_frame_indices(len(frame_list), self.settings.video.sample_frames)
-        stacked = []
-        for object_id, masks in object_masks.items():
-            if masks.ndim != 3 or masks.shape[0] != len(frame_list):
-                raise BadInputError(
-                    f"masks of object {object_id} must have shape ({len(frame_list)}, H, W), "
-                    f"got {masks.shape}"
-                )
-            stacked.append(torch.from_numpy(np.ascontiguousarray(masks[indices])).bool())
-        shapes = {tuple(m.shape) for m in stacked}
-        if len(shapes) != 1:
-            raise BadInputError(f"all object masks must share a shape, got {sorted(shapes)}")
         return self._answer_from_masks(
             [frame_list[i] for i in indices],
             question,
             list(object_masks),
-            torch.stack(stacked, dim=1),
+            stack_object_masks(object_masks, len(frame_list), indices),
             answer_prefix=answer_prefix,
             localization=None,
             on_text=on_text,
@@ -410,7 +299,7 @@ class UniPixelPredictor:
             raise BadInputError("pass 1 produced no <|seg|>; nothing to put in memory")
         ids = [t.object_id if t.object_id is not None else i for i, t in enumerate(tracks)]
         masks = torch.stack([torch.from_numpy(t.stacked()) for t in tracks], dim=1)
-        frame_list = _as_frame_list(frames)
+        frame_list = as_frame_list(frames)
         sampled = [frame_list[i] for i in localization.frame_indices]
         cleaned = question.replace(f" {REF_TOKEN}", "").replace(REF_TOKEN, "")
         return self._answer_from_masks(
@@ -447,83 +336,34 @@ class UniPixelPredictor:
         every = tuple(range(len(image_list)))
         return self._answer(query, generation, image_list, every, every)
 
-    # ------------------------------------------------------------------ internals
-
-    def _indices_keeping(self, num_frames: int, keep: Sequence[int]) -> list[int]:
-        """Uniform sample that contains every prompted frame (nearest sample replaced)."""
-        indices = sample_frame_indices(num_frames, self.settings.video.sample_frames)
-        for frame in keep:
-            if not 0 <= frame < num_frames:
-                raise BadInputError(f"prompt frame {frame} outside the {num_frames} frames")
-            if frame not in indices:
-                nearest = min(range(len(indices)), key=lambda i: abs(indices[i] - frame))
-                indices[nearest] = frame
-        return sorted(set(indices))
-
     def _query(
         self, frames: list[np.ndarray], question: str, *, response: str | None = None
-    ) -> _Query:
-        video = prepare_qwen_video(frames, spec=self.settings.video)
-        prompt = chatml_prompt(question, num_video_tokens=video.num_tokens, response=response)
-        input_ids = torch.tensor(self.tokenizer.encode(prompt), dtype=torch.long)
-        vision = self.model.encode_video(video.pixel_values, video.grid_thw)
-        return _Query(prompt=prompt, input_ids=input_ids, video=video, vision=vision)
-
-    def _ref_prompts(
-        self,
-        frame_list: list[np.ndarray],
-        indices: list[int],
-        prompts: Sequence[VisualPrompt],
-        query: _Query,
-    ) -> torch.Tensor:
-        size = self.model.sizes.image_size
-        refs = []
-        for prompt in prompts:
-            height, width = frame_list[prompt.frame_index].shape[:2]
-            xy, labels = prompt.sam_points()
-            coords = to_model_coordinates(
-                xy, frame_height=height, frame_width=width, image_size=size
-            )
-            refs.append(
-                RefPrompt(
-                    coords=coords, labels=labels, frame_index=indices.index(prompt.frame_index)
-                )
-            )
-        return self.model.embed_ref_prompts(refs, grid_t=query.video.grid_thw[0])
+    ) -> Query:
+        return prepare_query(
+            self.model,
+            self.tokenizer,
+            frames,
+            question,
+            spec=self.settings.video,
+            response=response,
+        )
 
     def _generate(
         self,
-        query: _Query,
+        query: Query,
         extra: Mapping[str, torch.Tensor],
         *,
         teacher_forced: bool,
         on_text: TextObserver | None = None,
     ) -> Generation:
-        config = self.model.config
-        device = self.model.device
-        ids = query.input_ids.to(device)
-        embeds = self.model.embed_tokens(ids).clone()
-        replacements = {
-            self._ids.video: ("video", query.vision.embeds),
-            self._ids.ref: ("ref", extra.get("ref")),
-            self._ids.mem: ("mem", extra.get("mem")),
-        }
-        for token_id, (name, values) in replacements.items():
-            where = ids.eq(token_id)
-            count = int(where.sum())
-            have = 0 if values is None else int(values.shape[0])
-            if count != have:
-                raise BadInputError(
-                    f"prompt has {count} {name} tokens but {have} {name} embeddings"
-                )
-            if count and values is not None:
-                embeds[where] = values.to(embeds.dtype)
-        positions = mrope_positions(
+        inputs = embed_prompt(
+            self.model,
             query.input_ids,
-            video_token_id=self._ids.video,
-            video_grid_thw=[query.video.grid_thw],
-            spatial_merge_size=vision_config_of(config).spatial_merge_size,
-            tokens_per_second=vision_config_of(config).tokens_per_second,
+            token_ids=self._ids,
+            grid_thw=query.video.grid_thw,
+            video=query.vision.embeds,
+            ref=extra.get("ref"),
+            mem=extra.get("mem"),
         )
         max_new_tokens = 0 if teacher_forced else self.settings.max_new_tokens
         stop_ids = self.tokenizer.stop_ids
@@ -531,9 +371,9 @@ class UniPixelPredictor:
         if self._decoder is not None:
             try:
                 return self._decoder.generate(
-                    input_ids=ids,
-                    inputs_embeds=embeds,
-                    positions=positions,
+                    input_ids=inputs.input_ids,
+                    inputs_embeds=inputs.inputs_embeds,
+                    positions=inputs.positions,
                     max_new_tokens=max_new_tokens,
                     stop_ids=stop_ids,
                     on_tokens=on_tokens,
@@ -542,9 +382,9 @@ class UniPixelPredictor:
                 _LOG.debug("decoder refused the prompt (%s); using generate_greedy", err)
         return generate_greedy(
             self.model,
-            input_ids=ids,
-            inputs_embeds=embeds,
-            positions=positions,
+            input_ids=inputs.input_ids,
+            inputs_embeds=inputs.inputs_embeds,
+            positions=inputs.positions,
             max_new_tokens=max_new_tokens,
             stop_ids=stop_ids,
             on_tokens=on_tokens,
@@ -552,65 +392,27 @@ class UniPixelPredictor:
 
     def _answer(
         self,
-        query: _Query,
+        query: Query,
         generation: Generation,
         frames: list[np.ndarray],
         frame_indices: tuple[int, ...],
         mask_frame_indices: tuple[int, ...],
     ) -> PixelAnswer:
         text = self.tokenizer.decode(generation.token_ids)
-        ids = object_ids_before_seg(query.prompt)[: generation.num_prompt_segs]
-        ids += object_ids_before_seg(text)
-        tracks: list[ObjectTrack] = []
-        if generation.seg_states.shape[0] and self.model.config.sam2_enable_decoder:
-            tokens = self.model.seg_prompt_tokens(generation.seg_states)
-            masks, scores = self._track([frames[i] for i in mask_frame_indices], tokens)
-            for obj in range(tokens.shape[0]):
-                tracks.append(
-                    ObjectTrack(
-                        object_id=ids[obj] if obj < len(ids) else None,
-                        from_prompt=obj < generation.num_prompt_segs,
-                        masks=tuple(frame_masks[obj] for frame_masks in masks),
-                        object_scores=scores[:, obj],
-                    )
-                )
+        tracks = seg_tracks(
+            self.model,
+            generation,
+            prompt=query.prompt,
+            text=text,
+            frames=[frames[i] for i in mask_frame_indices],
+            encode_batch_size=self.settings.encode_batch_size,
+        )
         return PixelAnswer(
             text=text,
-            tracks=tuple(tracks),
+            tracks=tracks,
             frame_indices=frame_indices,
             mask_frame_indices=mask_frame_indices,
         )
-
-    def _track(
-        self, frames: list[np.ndarray], tokens: torch.Tensor
-    ) -> tuple[list[np.ndarray], np.ndarray]:
-        """Objects prompted by hidden tokens on frame 0, propagated through ``frames``.
-
-        Every frame goes through the SAM 2.1 image encoder once; all N objects share it.
-
-        Returns:
-            Per frame, `(N, H_t, W_t)` bool masks at that frame's size; and `(T, N)` float32
-            object-score logits.
-        """
-        sam = self.model.sam2
-        images = torch.cat(
-            [
-                preprocess_frames(f[None], image_size=sam.image_size, device=self.model.device)
-                for f in frames
-            ]
-        )
-        features = encode_clip(sam, images, batch_size=self.settings.encode_batch_size)
-        start = ClipStart(
-            frame_index=0, prompt=HiddenStatePrompt(tokens=tokens.to(self.model.device))
-        )
-        tracks = track_clip(sam, features, [start])
-        masks = [
-            masks_from_logits(
-                tracks.low_res_logits[:, t], tracks.object_score_logits[:, t], frame.shape[:2]
-            ).numpy()
-            for t, frame in enumerate(frames)
-        ]
-        return masks, tracks.object_score_logits.T.contiguous().numpy()
 
     def _answer_from_masks(
         self,
@@ -623,31 +425,23 @@ class UniPixelPredictor:
         localization: PixelAnswer | None,
         on_text: TextObserver | None = None,
     ) -> MemoryAnswer:
-        video = prepare_qwen_video(sampled, spec=self.settings.video)
-        layout = layout_object_memory(masks, video.grid_thw)
-        slots = {oid: layout.slots_per_object[i] for i, oid in enumerate(object_ids)}
-        prompt_text = memory_prefix(len(sampled), {k: list(v) for k, v in slots.items()}) + question
-        vision = self.model.encode_video(video.pixel_values, video.grid_thw)
-        pooled = pool_object_memory(
-            vision.merger_inputs,
-            layout,
-            grid_thw=video.grid_thw,
+        memory = prepare_memory_query(
+            self.model,
+            self.tokenizer,
+            sampled,
+            question,
+            object_ids,
+            masks,
+            spec=self.settings.video,
             order=self.settings.memory_order,
-            window_tokens=self._window_tokens(),
+            answer_prefix=answer_prefix,
         )
-        mem = self.model.embed_object_memory(pooled)
-        prompt = chatml_prompt(prompt_text, num_video_tokens=video.num_tokens) + answer_prefix
-        input_ids = torch.tensor(self.tokenizer.encode(prompt), dtype=torch.long)
-        query = _Query(prompt=prompt, input_ids=input_ids, video=video, vision=vision)
-        generation = self._generate(query, {"mem": mem}, teacher_forced=False, on_text=on_text)
+        generation = self._generate(
+            memory.query, {"mem": memory.mem}, teacher_forced=False, on_text=on_text
+        )
         return MemoryAnswer(
             text=self.tokenizer.decode(generation.token_ids),
             localization=localization,
-            slots_per_object=slots,
-            prompt=prompt_text,
+            slots_per_object=memory.slots_per_object,
+            prompt=memory.prompt_text,
         )
-
-    def _window_tokens(self) -> int:
-        vision = vision_config_of(self.model.config)
-        patch = vision.patch_size if isinstance(vision.patch_size, int) else vision.patch_size[0]
-        return vision.window_size // vision.spatial_merge_size // patch

@@ -12,8 +12,11 @@ from unipixel_ros.nano.architecture import (
 from unipixel_ros.nano.checkpoint import NANO_CHECKPOINT_DIR, save_nano_checkpoint
 from unipixel_ros.nano.dataset import (
     COLOURS,
+    DEFAULT_CACHE_DIR,
+    EVAL_SEEDS,
     KINDS,
     MAX_OBJECTS,
+    TRAIN_SEEDS,
     WINDOW,
     SceneArrays,
     load_or_render_scenes,
@@ -30,15 +33,10 @@ from unipixel_ros.nano.samples import (
     region_text,
     seg_question,
 )
-from unipixel_ros.nano.train import (
-    DEFAULT_CACHE_DIR,
-    EVAL_SEEDS,
-    STEPS_PER_MINUTE,
-    TRAIN_SEEDS,
-    steps_for_budget,
-    train_nano,
-)
-from unipixel_ros.nano.trainer import Stage, StepLosses, TrainReport, TrainSettings, train_model
+from unipixel_ros.nano.training.loop import TrainReport, train_model
+from unipixel_ros.nano.training.losses import StepLosses
+from unipixel_ros.nano.training.run import STEPS_PER_MINUTE, steps_for_budget, train_nano
+from unipixel_ros.nano.training.settings import Stage, TrainSettings
 
 __all__ = [
     "COLOURS",

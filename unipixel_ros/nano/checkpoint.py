@@ -17,7 +17,7 @@ from safetensors.torch import save_file
 from unipixel_ros.errors import CheckpointError
 from unipixel_ros.model import QwenTokenizer, UniPixelModel, to_legacy_key
 from unipixel_ros.nano.architecture import nano_settings
-from unipixel_ros.nano.trainer import TrainReport
+from unipixel_ros.nano.training.loop import TrainReport
 
 __all__ = ["NANO_CHECKPOINT_DIR", "TRAINING_FILE", "save_nano_checkpoint"]
 

@@ -12,6 +12,7 @@ cached as one ``.npz`` per (seed range, size) outside the repository.
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +23,11 @@ from unipixel_ros.synthetic import Colour, ObjectKind, SceneConfig, generate_sce
 
 __all__ = [
     "COLOURS",
+    "DEFAULT_CACHE_DIR",
+    "EVAL_SEEDS",
     "KINDS",
     "MAX_OBJECTS",
+    "TRAIN_SEEDS",
     "WINDOW",
     "SceneArrays",
     "load_or_render_scenes",
@@ -39,6 +43,12 @@ WINDOW = 3
 MAX_OBJECTS = 10
 KINDS = tuple(kind.value for kind in ObjectKind)
 COLOURS = tuple(colour.value for colour in Colour)
+#: Generator seeds of the training scenes.
+TRAIN_SEEDS = range(0, 2000)
+#: Held-out generator seeds for evaluation (never trained on).
+EVAL_SEEDS = range(900_000, 901_000)
+#: Rendered scenes are cached here (outside the repository).
+DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "unipixel_nano_cache"
 
 
 def scene_config(*, width: int = 128, height: int = 96, frame_count: int = 60) -> SceneConfig:

@@ -212,9 +212,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     import argparse
     import json
 
-    from unipixel_ros.nano.dataset import scene_config
+    from unipixel_ros.nano.dataset import EVAL_SEEDS, scene_config
     from unipixel_ros.nano.predictor import load_nano_predictor
-    from unipixel_ros.nano.train import EVAL_SEEDS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default=None, help="directory (default: shipped)")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from unipixel_ros.nano.checkpoint import NANO_CHECKPOINT_DIR
+from unipixel_ros.nano.dataset import EVAL_SEEDS
 from unipixel_ros.nano.evaluate import report_figures
-from unipixel_ros.nano.train import EVAL_SEEDS
 from unipixel_ros.ros.evaluation.run import evaluate_bag
 from unipixel_ros.ros.evaluation.run_records import EvaluationConfig
 from unipixel_ros.synthetic.sample_bag import generate_sample_bag

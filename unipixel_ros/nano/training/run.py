@@ -6,7 +6,6 @@ The CLI command ``unipixel-ros train-nano`` is a thin call of ``train_nano``.
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 
 import torch
@@ -15,26 +14,20 @@ from unipixel_ros.errors import ConfigError
 from unipixel_ros.model import build_unipixel
 from unipixel_ros.nano.architecture import build_nano_tokenizer, nano_config
 from unipixel_ros.nano.checkpoint import save_nano_checkpoint
-from unipixel_ros.nano.dataset import load_or_render_scenes, scene_config
-from unipixel_ros.nano.trainer import StepLosses, TrainReport, TrainSettings, train_model
+from unipixel_ros.nano.dataset import (
+    DEFAULT_CACHE_DIR,
+    TRAIN_SEEDS,
+    load_or_render_scenes,
+    scene_config,
+)
+from unipixel_ros.nano.training.loop import TrainReport, train_model
+from unipixel_ros.nano.training.losses import StepLosses
+from unipixel_ros.nano.training.settings import TrainSettings
 
-__all__ = [
-    "DEFAULT_CACHE_DIR",
-    "EVAL_SEEDS",
-    "STEPS_PER_MINUTE",
-    "TRAIN_SEEDS",
-    "steps_for_budget",
-    "train_nano",
-]
+__all__ = ["STEPS_PER_MINUTE", "steps_for_budget", "train_nano"]
 
 logger = logging.getLogger(__name__)
 
-#: Generator seeds of the training scenes.
-TRAIN_SEEDS = range(0, 2000)
-#: Held-out generator seeds for evaluation (never trained on).
-EVAL_SEEDS = range(900_000, 901_000)
-#: Rendered scenes are cached here (outside the repository).
-DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "unipixel_nano_cache"
 #: Optimizer steps per minute of budget, averaged over the stages with two threads on the
 #: 2-core dev VM (2026-11-23: 0.39 s per SAM step, 0.47-0.61 s per language step). CUDA is a
 #: guess (no GPU was available to measure it). The schedule depends on the step count only,

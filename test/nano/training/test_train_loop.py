@@ -1,19 +1,11 @@
+"""``train_model``: deterministic staged training, the tasks each stage runs, where it starts."""
+
 from __future__ import annotations
 
-import pytest
 import torch
 
-from unipixel_ros.errors import ConfigError
 from unipixel_ros.model import build_unipixel
-from unipixel_ros.nano import (
-    SceneArrays,
-    Stage,
-    StepLosses,
-    TrainSettings,
-    nano_config,
-    steps_for_budget,
-    train_model,
-)
+from unipixel_ros.nano import SceneArrays, StepLosses, TrainSettings, nano_config, train_model
 
 
 def _train(tokenizer, scenes: SceneArrays, settings: TrainSettings) -> tuple[list, object]:
@@ -141,26 +133,3 @@ def test_memory_starts_position_aligned_and_the_mask_downsampler_stays_fixed(
             atol=0.01,
             rtol=0,
         )
-
-
-def test_stages_follow_sam_then_ref_then_seg_then_joint() -> None:
-    settings = TrainSettings(steps=10, stage_fractions=(0.1, 0.2, 0.3, 0.4))
-    stages = [settings.stage_of(step) for step in range(10)]
-    assert stages == [Stage.SAM] + [Stage.REF] * 2 + [Stage.SEG] * 3 + [Stage.JOINT] * 4
-
-
-def test_train_settings_reject_stage_shares_that_do_not_sum_to_one() -> None:
-    with pytest.raises(ConfigError, match="summing to 1"):
-        TrainSettings(stage_fractions=(0.5, 0.5, 0.5, 0.5))
-    with pytest.raises(ConfigError, match="4 shares"):
-        TrainSettings(stage_fractions=(0.5, 0.5))
-
-
-def test_budget_turns_into_steps_per_device_type() -> None:
-    assert steps_for_budget(2.0, torch.device("cpu")) == 2 * steps_for_budget(
-        1.0, torch.device("cpu")
-    )
-    with pytest.raises(ConfigError, match="minutes_budget must be > 0"):
-        steps_for_budget(0.0, torch.device("cpu"))
-    with pytest.raises(ConfigError, match="no step rate for device type 'meta'"):
-        steps_for_budget(1.0, torch.device("meta"))
