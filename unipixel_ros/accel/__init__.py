@@ -5,21 +5,23 @@ any engine is loaded). TensorRT is imported lazily, only by the TensorRT backend
 
 from __future__ import annotations
 
-from unipixel_ros.accel.backends.selection import (
+from unipixel_ros.accel.backends.fallback import (
     FALLBACK_ORDER,
-    Availability,
     BackendChoice,
-    BackendName,
-    CompileBackend,
-    EagerBackend,
-    InferenceBackend,
-    PartRunner,
     PreparedPart,
     make_backends,
     prepare_with_fallback,
     resolve_backend,
 )
+from unipixel_ros.accel.backends.name import BackendName
+from unipixel_ros.accel.backends.protocol import (
+    Availability,
+    EagerBackend,
+    InferenceBackend,
+    PartRunner,
+)
 from unipixel_ros.accel.backends.tensorrt import TensorRTBackend
+from unipixel_ros.accel.backends.torch_compile import CompileBackend
 from unipixel_ros.accel.engines.builder import (
     TrtBuildSettings,
     build_cached_engine,

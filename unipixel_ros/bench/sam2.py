@@ -26,12 +26,9 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from PIL import Image
 
-from unipixel_ros.accel.backends.selection import (
-    BackendName,
-    InferenceBackend,
-    PartRunner,
-    prepare_with_fallback,
-)
+from unipixel_ros.accel.backends.fallback import prepare_with_fallback
+from unipixel_ros.accel.backends.name import BackendName
+from unipixel_ros.accel.backends.protocol import InferenceBackend, PartRunner
 from unipixel_ros.accel.parts.part import AcceleratedPart
 from unipixel_ros.accel.parts.sam2 import (
     Sam2PartLimits,

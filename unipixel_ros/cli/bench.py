@@ -90,7 +90,7 @@ def run_bench(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from unipixel_ros.accel.backends.selection import make_backends
+    from unipixel_ros.accel.backends.fallback import make_backends
     from unipixel_ros.accel.engines.cache import EngineCache
     from unipixel_ros.accel.engines.key import Precision
     from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder

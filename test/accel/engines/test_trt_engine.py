@@ -13,7 +13,7 @@ pytest.importorskip("tensorrt", reason="TensorRT is not installed here; engine t
 if not torch.cuda.is_available():
     pytest.skip("TensorRT engine tests need a CUDA device", allow_module_level=True)
 
-from unipixel_ros.accel.backends.selection import EagerBackend
+from unipixel_ros.accel.backends.protocol import EagerBackend
 from unipixel_ros.accel.backends.tensorrt import TensorRTBackend
 from unipixel_ros.accel.engines.builder import TrtBuildSettings
 from unipixel_ros.accel.engines.cache import EngineCache

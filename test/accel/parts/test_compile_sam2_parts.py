@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from unipixel_ros.accel.backends.selection import CompileBackend, EagerBackend
+from unipixel_ros.accel.backends.protocol import EagerBackend
+from unipixel_ros.accel.backends.torch_compile import CompileBackend
 from unipixel_ros.accel.parts.part import AcceleratedPart
 from unipixel_ros.accel.parts.sam2 import (
     Sam2PartLimits,
