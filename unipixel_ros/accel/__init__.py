@@ -56,17 +56,14 @@ from unipixel_ros.accel.engines.onnx_export import (
 from unipixel_ros.accel.engines.progress import ElapsedSpinner, PhaseProgress
 from unipixel_ros.accel.engines.runtime import TrtEngineRunner, import_tensorrt
 from unipixel_ros.accel.parts.part import AcceleratedPart
-from unipixel_ros.accel.parts.sam2 import (
-    Sam2ImageEncoderPart,
+from unipixel_ros.accel.parts.sam2.image_encoder import Sam2ImageEncoderPart, image_encoder_part
+from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
+from unipixel_ros.accel.parts.sam2.memory_attention import (
     Sam2MemoryAttentionPart,
-    Sam2MemoryEncoderPart,
-    Sam2PartLimits,
-    Sam2PromptDecoderPart,
-    image_encoder_part,
     memory_attention_part,
-    memory_encoder_part,
-    prompt_decoder_part,
 )
+from unipixel_ros.accel.parts.sam2.memory_encoder import Sam2MemoryEncoderPart, memory_encoder_part
+from unipixel_ros.accel.parts.sam2.prompt_decoder import Sam2PromptDecoderPart, prompt_decoder_part
 
 __all__ = [
     "DEFAULT_ENGINE_DIR",

@@ -30,13 +30,11 @@ from unipixel_ros.accel.backends.fallback import prepare_with_fallback
 from unipixel_ros.accel.backends.name import BackendName
 from unipixel_ros.accel.backends.protocol import InferenceBackend, PartRunner
 from unipixel_ros.accel.parts.part import AcceleratedPart
-from unipixel_ros.accel.parts.sam2 import (
-    Sam2PartLimits,
-    image_encoder_part,
-    memory_attention_part,
-    memory_encoder_part,
-    prompt_decoder_part,
-)
+from unipixel_ros.accel.parts.sam2.image_encoder import image_encoder_part
+from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
+from unipixel_ros.accel.parts.sam2.memory_attention import memory_attention_part
+from unipixel_ros.accel.parts.sam2.memory_encoder import memory_encoder_part
+from unipixel_ros.accel.parts.sam2.prompt_decoder import prompt_decoder_part
 from unipixel_ros.bench.stage_timing import (
     StageResult,
     StageUnit,

@@ -94,7 +94,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from unipixel_ros.accel.engines.cache import EngineCache
     from unipixel_ros.accel.engines.key import Precision
     from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
-    from unipixel_ros.accel.parts.sam2 import Sam2PartLimits
+    from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
     from unipixel_ros.bench.llm import LlmStageBench, reference_generator, synthetic_prompt
     from unipixel_ros.bench.presets import BenchPreset, build_bench_model
     from unipixel_ros.bench.query import language_query_stage, qwen_preprocess_stage

@@ -18,7 +18,8 @@ from unipixel_ros.accel.backends.tensorrt import TensorRTBackend
 from unipixel_ros.accel.engines.builder import TrtBuildSettings
 from unipixel_ros.accel.engines.cache import EngineCache
 from unipixel_ros.accel.engines.key import Precision
-from unipixel_ros.accel.parts.sam2 import Sam2PartLimits, memory_encoder_part
+from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
+from unipixel_ros.accel.parts.sam2.memory_encoder import memory_encoder_part
 from unipixel_ros.errors import BadInputError
 from unipixel_ros.sam import Sam2Model
 
