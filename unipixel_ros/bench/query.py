@@ -63,7 +63,7 @@ def language_query_stage(
         model: UniPixel (its SAM 2.1 is the one ``runners`` and ``sam`` wrap).
         runners: our SAM 2.1 parts on the chosen backend.
         llm: LLM stage bench of the same query (prompt ids, reference generator).
-        sam: SAM 2.1 stage bench (for its package-predictor state helper).
+        sam: SAM 2.1 stage bench (for the package predictor and its state helper).
         memory: a full memory window for one object.
         frames (`np.ndarray` of shape `(N, H, W, 3)`, uint8): the query's frames.
         spec: Qwen frame sampling and pixel budget.
@@ -102,20 +102,21 @@ def language_query_stage(
             masks.append(masks_from_logits(best, score, (height, width)))
         return masks
 
+    predictor = sam.package_predictor
     state = sam.package_state(frames, "language_query")
     click = torch.tensor([[width / 2, height / 2]])
 
     def reset() -> None:
-        sam2.reset_state(state)
+        predictor.reset_state(state)
         state["cached_features"] = {}
 
     def reference() -> object:
         llm.reference_generate(answer_tokens, video=prepare_qwen_video(frames, spec=spec))
         state["images"] = preprocess_frames(frames, image_size=size, device=device)
-        sam2.add_new_points_or_box(
+        predictor.add_new_points_or_box(
             state, frame_idx=0, obj_id=0, points=click, labels=torch.ones(1, dtype=torch.int32)
         )
-        return [masks > 0 for _, _, masks in sam2.propagate_in_video(state)]
+        return [masks > 0 for _, _, masks in predictor.propagate_in_video(state)]
 
     return StageTimer(device=device, repeats=repeats, warmup=warmup).stage(
         "language_query",

@@ -6,7 +6,8 @@ image encoder -> memory attention -> decoder -> memory encoder.
 
 Reference: the ``sam2`` package's own code on the same weights: ``forward_image``,
 ``_forward_sam_heads``, ``MemoryAttention``, ``_encode_new_memory``, ``track_step``, and the
-video predictor (``init_state`` / ``add_new_points_or_box`` / ``propagate_in_video``).
+video predictor (``init_state`` / ``add_new_points_or_box`` / ``propagate_in_video``), built on
+a copy of the same weights (`unipixel_ros.sam.build_package_predictor`).
 
 Tracked frames are timed in the steady state (see :mod:`unipixel_ros.bench.steady_memory`).
 """
@@ -22,12 +23,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 from PIL import Image
+from sam2.sam2_video_predictor import SAM2VideoPredictor
 
 from unipixel_ros.bench.sam2_runners import Sam2Runners
 from unipixel_ros.bench.stage_timing import StageResult, StageTimer, StageUnit, synchronize
 from unipixel_ros.bench.steady_memory import SteadyMemory
 from unipixel_ros.errors import BadInputError
-from unipixel_ros.sam import Sam2Model, masks_from_logits, preprocess_frames
+from unipixel_ros.sam import (
+    Sam2Model,
+    build_package_predictor,
+    masks_from_logits,
+    preprocess_frames,
+)
 
 __all__ = ["Sam2StageBench"]
 
@@ -59,6 +66,7 @@ class Sam2StageBench:
         if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
             raise BadInputError(f"frames must be (F, H, W, 3) uint8, got {frames.shape}")
         self._model = model
+        self._package = build_package_predictor(model)
         self._runners = runners
         self._device = device
         self._frames = frames
@@ -69,6 +77,11 @@ class Sam2StageBench:
         with torch.inference_mode():
             self._encoded = runners.image_encoder(images)
         self._images = images
+
+    @property
+    def package_predictor(self) -> SAM2VideoPredictor:
+        """The package's video predictor on the model's weights (the reference path)."""
+        return self._package
 
     # ------------------------------------------------------------------ helpers
 
@@ -257,17 +270,17 @@ class Sam2StageBench:
             decoded = self._runners.click_decoder(embed, hr0, hr1, coords, labels)
             return masks_from_logits(decoded[2], decoded[4], (height, width))
 
-        model = self._model
+        predictor = self._package
         state = self.package_state(frame, "click")
         points = coords[0].cpu() * torch.tensor([width, height]) / self._size
 
         def reset() -> None:
-            model.reset_state(state)
+            predictor.reset_state(state)
             state["cached_features"] = {}
 
         def reference_call() -> object:
             state["images"] = preprocess_frames(frame, image_size=self._size, device=self._device)
-            _, _, masks = model.add_new_points_or_box(
+            _, _, masks = predictor.add_new_points_or_box(
                 state, frame_idx=0, obj_id=0, points=points, labels=labels[0].cpu()
             )
             return masks > 0
@@ -292,14 +305,14 @@ class Sam2StageBench:
         blank = np.zeros(frames.shape[1:], np.uint8)
         for t in range(frames.shape[0]):
             Image.fromarray(blank).save(folder / f"{t:05d}.jpg")
-        return self._model.init_state(str(folder))
+        return self._package.init_state(str(folder))
 
     def _propagate_ms(self, num_objects: int) -> float:
         """Median ms per steady-state frame of ``propagate_in_video`` with N clicked objects."""
-        model = self._model
-        window = model.num_maskmem - 1
-        if model.use_obj_ptrs_in_encoder:
-            window = max(window, model.max_obj_ptrs_in_encoder - 1)
+        predictor = self._package
+        window = predictor.num_maskmem - 1
+        if predictor.use_obj_ptrs_in_encoder:
+            window = max(window, predictor.max_obj_ptrs_in_encoder - 1)
         count = window + 2 + max(self._timer.repeats, 3)
         frames = self._frames[np.arange(count) % self._frames.shape[0]]
         state = self.package_state(frames, f"propagate_{num_objects}")
@@ -310,7 +323,7 @@ class Sam2StageBench:
             state["images"] = preprocess_frames(frames, image_size=self._size, device=self._device)
             state["cached_features"] = {}
             for obj in range(num_objects):
-                model.add_new_points_or_box(
+                predictor.add_new_points_or_box(
                     state,
                     frame_idx=0,
                     obj_id=obj,
@@ -319,7 +332,7 @@ class Sam2StageBench:
                 )
             stamps = []
             synchronize(self._device)
-            for _ in model.propagate_in_video(state):
+            for _ in predictor.propagate_in_video(state):
                 synchronize(self._device)
                 stamps.append(time.perf_counter())
         steady = np.diff(stamps)[window + 1 :]
