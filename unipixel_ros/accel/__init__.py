@@ -5,23 +5,21 @@ any engine is loaded). TensorRT is imported lazily, only by the TensorRT backend
 
 from __future__ import annotations
 
-from unipixel_ros.accel.backends.fallback import (
+from unipixel_ros.accel.backends import (
     FALLBACK_ORDER,
+    Availability,
     BackendChoice,
+    BackendName,
+    CompileBackend,
+    EagerBackend,
+    InferenceBackend,
+    PartRunner,
     PreparedPart,
+    TensorRTBackend,
     make_backends,
     prepare_with_fallback,
     resolve_backend,
 )
-from unipixel_ros.accel.backends.name import BackendName
-from unipixel_ros.accel.backends.protocol import (
-    Availability,
-    EagerBackend,
-    InferenceBackend,
-    PartRunner,
-)
-from unipixel_ros.accel.backends.tensorrt import TensorRTBackend
-from unipixel_ros.accel.backends.torch_compile import CompileBackend
 from unipixel_ros.accel.engines.builder import (
     TrtBuildSettings,
     build_cached_engine,
@@ -56,14 +54,17 @@ from unipixel_ros.accel.engines.onnx_export import (
 from unipixel_ros.accel.engines.progress import ElapsedSpinner, PhaseProgress
 from unipixel_ros.accel.engines.runtime import TrtEngineRunner, import_tensorrt
 from unipixel_ros.accel.parts.part import AcceleratedPart
-from unipixel_ros.accel.parts.sam2.image_encoder import Sam2ImageEncoderPart, image_encoder_part
-from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
-from unipixel_ros.accel.parts.sam2.memory_attention import (
+from unipixel_ros.accel.parts.sam2 import (
+    Sam2ImageEncoderPart,
     Sam2MemoryAttentionPart,
+    Sam2MemoryEncoderPart,
+    Sam2PartLimits,
+    Sam2PromptDecoderPart,
+    image_encoder_part,
     memory_attention_part,
+    memory_encoder_part,
+    prompt_decoder_part,
 )
-from unipixel_ros.accel.parts.sam2.memory_encoder import Sam2MemoryEncoderPart, memory_encoder_part
-from unipixel_ros.accel.parts.sam2.prompt_decoder import Sam2PromptDecoderPart, prompt_decoder_part
 
 __all__ = [
     "DEFAULT_ENGINE_DIR",

@@ -12,6 +12,7 @@ both paths produce exactly the requested number of tokens.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -164,15 +165,10 @@ class LlmStageBench:
     def generate(self, max_new_tokens: int, embeds: torch.Tensor | None = None) -> Generation:
         """Our greedy loop from the prompt (prefill included), never stopping early."""
         if self._decoder is not None:
-            return self._decoder.generate(
-                input_ids=self._ids,
-                inputs_embeds=self._embeds if embeds is None else embeds,
-                positions=self._positions,
-                max_new_tokens=max_new_tokens,
-                stop_ids=frozenset(),
-            )
-        return generate_greedy(
-            self._model,
+            run: Callable[..., Generation] = self._decoder.generate
+        else:
+            run = functools.partial(generate_greedy, self._model)
+        return run(
             input_ids=self._ids,
             inputs_embeds=self._embeds if embeds is None else embeds,
             positions=self._positions,

@@ -172,20 +172,13 @@ def memory_attention_part(
         torch.randn(n, p, mem, device=device),
     )
 
-    def spatial(name: str) -> TensorShapeRange:
+    def memory_range(name: str, unit: int, max_units: int) -> TensorShapeRange:
+        """N objects by 1..``max_units`` blocks of ``unit`` tokens (frames or pointers)."""
         return TensorShapeRange(
             name=name,
-            min=(1, tokens, mem),
-            opt=(limits.opt_objects, limits.max_memory_frames * tokens, mem),
-            max=(limits.max_objects, limits.max_memory_frames * tokens, mem),
-        )
-
-    def pointers(name: str) -> TensorShapeRange:
-        return TensorShapeRange(
-            name=name,
-            min=(1, split, mem),
-            opt=(limits.opt_objects, limits.max_object_pointers * split, mem),
-            max=(limits.max_objects, limits.max_object_pointers * split, mem),
+            min=(1, unit, mem),
+            opt=(limits.opt_objects, max_units * unit, mem),
+            max=(limits.max_objects, max_units * unit, mem),
         )
 
     return AcceleratedPart(
@@ -212,10 +205,10 @@ def memory_attention_part(
             (
                 TensorShapeRange.static("current_features", (1, width, grid, grid)),
                 TensorShapeRange.static("current_pos", (1, width, grid, grid)),
-                spatial("spatial_memory"),
-                spatial("spatial_memory_pos"),
-                pointers("pointer_memory"),
-                pointers("pointer_memory_pos"),
+                memory_range("spatial_memory", tokens, limits.max_memory_frames),
+                memory_range("spatial_memory_pos", tokens, limits.max_memory_frames),
+                memory_range("pointer_memory", split, limits.max_object_pointers),
+                memory_range("pointer_memory_pos", split, limits.max_object_pointers),
             )
         ),
         cuda_graphs=True,
