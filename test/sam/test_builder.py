@@ -90,3 +90,11 @@ def test_package_predictor_carries_the_model_weights_and_the_model_has_no_infere
     ours, theirs = tiny_model.state_dict(), predictor.state_dict()
     assert ours.keys() == theirs.keys()
     assert all(torch.equal(ours[key], theirs[key]) for key in ours)
+
+
+def test_package_predictor_leaves_the_random_stream_as_it_was(tiny_model: Sam2Model):
+    torch.manual_seed(3)
+    expected = torch.rand(4)
+    torch.manual_seed(3)
+    build_package_predictor(tiny_model)
+    assert torch.equal(torch.rand(4), expected)

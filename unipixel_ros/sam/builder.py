@@ -180,14 +180,18 @@ def build_package_predictor(model: Sam2Model) -> SAM2VideoPredictor:
 
     The weights are copied (loaded strictly from ``model.state_dict()``), so the predictor's
     ``inference_state`` API (``init_state``, ``add_new_points_or_box``, ``propagate_in_video``)
-    runs the package's code on exactly the tensors ``model`` holds now.
+    runs the package's code on exactly the tensors ``model`` holds now. Its memory fuser is the
+    same `ReleasedCXBlock` (the package's block under the released parameter name), so both
+    state dicts have the same keys. The random initialisation it overwrites runs on a forked
+    random state: the caller's random stream is left as it was.
 
     Raises:
         CheckpointError: the state dicts do not fit (never expected: same builder).
     """
     config = model.config
     device = model.device
-    with torch.device(device):
+    cuda_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda_devices), torch.device(device):
         predictor = SAM2VideoPredictor(
             **_build_submodules(config, device), **sam2_base_kwargs(config)
         )
