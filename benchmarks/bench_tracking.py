@@ -9,8 +9,8 @@ and are tracked as one batch):
 - ours: `StreamingTracker.push_frame` per frame (prep + encoder + batched tracking step);
 - per object: (ours - prep - encoder) / objects;
 - sam2 pkg: the package's `SAM2VideoPredictor.propagate_in_video` per frame on the same
-  (already preprocessed) frames and weights; it also encodes each frame once, then tracks the
-  objects one by one.
+  (already preprocessed) frames and a copy of the same weights (``build_package_predictor``);
+  it also encodes each frame once, then tracks the objects one by one.
 
 Then a soak run (default 10,000 frames, 2 objects) prints held tensors and RSS at checkpoints.
 
@@ -31,6 +31,7 @@ import os
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # the package's propagate_in_video shows a bar
@@ -39,16 +40,20 @@ import numpy as np
 import psutil
 import torch
 from PIL import Image
+from sam2.sam2_video_predictor import SAM2VideoPredictor
 
 from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
+from unipixel_ros.bench.stage_timing import synchronize
 from unipixel_ros.cli.options import add_backend_option
-from unipixel_ros.sam import PointPrompt, Sam2Config, Sam2Model, build_sam2, preprocess_frames
+from unipixel_ros.sam import (
+    PointPrompt,
+    Sam2Config,
+    Sam2Model,
+    build_package_predictor,
+    build_sam2,
+    preprocess_frames,
+)
 from unipixel_ros.tracking import FrameEncoder, StreamingTracker, TrackerConfig
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _clicks(count: int, image_size: int) -> PointPrompt:
@@ -57,27 +62,31 @@ def _clicks(count: int, image_size: int) -> PointPrompt:
     return PointPrompt(coords=coords, labels=torch.ones(count, 1, dtype=torch.int32))
 
 
-def _preprocess_ms(frames: np.ndarray, image_size: int, device: torch.device) -> float:
+def _median_frame_ms(
+    step: Callable[[np.ndarray], object], frames: np.ndarray, device: torch.device
+) -> float:
+    """Median ms of ``step(frame)`` over ``frames``, synchronised; the first call is not counted."""
     times = []
     for frame in frames:
-        _sync(device)
+        synchronize(device)
         start = time.perf_counter()
-        preprocess_frames(frame[None], image_size=image_size, device=device)
-        _sync(device)
+        step(frame)
+        synchronize(device)
         times.append(time.perf_counter() - start)
     return 1000 * float(np.median(times[1:]))
 
 
+def _preprocess_ms(frames: np.ndarray, image_size: int, device: torch.device) -> float:
+    return _median_frame_ms(
+        lambda frame: preprocess_frames(frame[None], image_size=image_size, device=device),
+        frames,
+        device,
+    )
+
+
 def _prep_and_encoder_ms(encoder: FrameEncoder, frames: np.ndarray, device: torch.device) -> float:
-    times = []
     with torch.inference_mode():
-        for frame in frames:
-            _sync(device)
-            start = time.perf_counter()
-            encoder.encode(frame)
-            _sync(device)
-            times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times[1:]))
+        return _median_frame_ms(encoder.encode, frames, device)
 
 
 def _ours_ms(
@@ -92,18 +101,15 @@ def _ours_ms(
     )
     tracker.push_frame(frames[0])
     tracker.add_objects(_clicks(objects, model.image_size))
-    times = []
-    for frame in frames[1:]:
-        _sync(device)
-        start = time.perf_counter()
-        tracker.push_frame(frame)
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times[1:]))
+    return _median_frame_ms(tracker.push_frame, frames[1:], device)
 
 
 def _package_ms(
-    model: Sam2Model, frames: np.ndarray, images: torch.Tensor, objects: int, workdir: Path
+    predictor: SAM2VideoPredictor,
+    frames: np.ndarray,
+    images: torch.Tensor,
+    objects: int,
+    workdir: Path,
 ) -> float:
     """The package's offline predictor on the same frames (our tensor replaces its JPEGs)."""
     folder = workdir / f"frames_{objects}"
@@ -111,24 +117,24 @@ def _package_ms(
     blank = np.zeros(frames.shape[1:], np.uint8)
     for t in range(frames.shape[0]):
         Image.fromarray(blank).save(folder / f"{t:05d}.jpg")
-    state = model.init_state(str(folder))
+    state = predictor.init_state(str(folder))
     state["images"] = images
     state["cached_features"] = {}
-    prompt = _clicks(objects, model.image_size)
-    scale = torch.tensor([frames.shape[2], frames.shape[1]]) / model.image_size
+    prompt = _clicks(objects, predictor.image_size)
+    scale = torch.tensor([frames.shape[2], frames.shape[1]]) / predictor.image_size
     for obj in range(objects):
-        model.add_new_points_or_box(
+        predictor.add_new_points_or_box(
             state,
             frame_idx=0,
             obj_id=obj,
             points=prompt.coords[obj] * scale,
             labels=prompt.labels[obj],
         )
-    device = model.device
-    _sync(device)
+    device = predictor.device
+    synchronize(device)
     stamps = [time.perf_counter()]
-    for _ in model.propagate_in_video(state):
-        _sync(device)
+    for _ in predictor.propagate_in_video(state):
+        synchronize(device)
         stamps.append(time.perf_counter())
     return 1000 * float(np.median(np.diff(stamps)[2:]))
 
@@ -193,6 +199,7 @@ def main() -> None:
     model = build_sam2(config, device=device)
     with torch.no_grad():
         model.sam_mask_decoder.pred_obj_score_head.layers[-1].bias.fill_(3.0)
+    predictor = build_package_predictor(model)
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, size=(args.frames, 480, 640, 3), dtype=np.uint8)
     images = preprocess_frames(frames, image_size=config.image_size, device=device)
@@ -204,7 +211,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         for objects in (int(n) for n in args.objects.split(",")):
             ours = _ours_ms(model, choice.encoder, frames, objects, device)
-            theirs = _package_ms(model, frames, images, objects, Path(workdir))
+            theirs = _package_ms(predictor, frames, images, objects, Path(workdir))
             rows.append(
                 {
                     "objects": objects,

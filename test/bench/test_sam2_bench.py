@@ -8,7 +8,9 @@ import numpy as np
 import torch
 
 from unipixel_ros.accel import EngineCache, make_backends
-from unipixel_ros.bench.sam2 import Sam2StageBench, prepare_sam2_runners, steady_memory
+from unipixel_ros.bench.sam2 import Sam2StageBench
+from unipixel_ros.bench.sam2_runners import prepare_sam2_runners
+from unipixel_ros.bench.steady_memory import steady_memory
 from unipixel_ros.sam import Sam2Model
 
 CPU = torch.device("cpu")

@@ -7,7 +7,14 @@ import time
 import pytest
 import torch
 
-from unipixel_ros.bench.stage_timing import StageResult, StageUnit, Timing, time_call, time_pair
+from unipixel_ros.bench.stage_timing import (
+    StageResult,
+    StageTimer,
+    StageUnit,
+    Timing,
+    time_call,
+    time_pair,
+)
 from unipixel_ros.errors import ConfigError
 
 CPU = torch.device("cpu")
@@ -80,3 +87,20 @@ def test_time_pair_interleaves_the_paths_and_sets_up_only_the_reference() -> Non
         *("ours", "setup", "reference"),
     ]
     assert len(ours.samples_ms) == len(reference.samples_ms) == 2
+
+
+def test_stage_timer_gives_a_millisecond_row_with_or_without_a_reference() -> None:
+    timer = StageTimer(device=CPU, repeats=2, warmup=1)
+    calls: list[str] = []
+    alone = timer.stage("alone", lambda: calls.append("ours"), detail="just ours")
+    assert calls == ["ours"] * 3
+    assert alone.reference is None and alone.unit is StageUnit.MILLISECONDS
+    assert alone.detail == "just ours"
+    paired = timer.stage(
+        "paired",
+        lambda: torch.is_inference_mode_enabled() or calls.append("not inference mode"),
+        reference=lambda: None,
+        detail="both",
+    )
+    assert paired.reference is not None and paired.ours >= 0.0
+    assert "not inference mode" not in calls

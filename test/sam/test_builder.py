@@ -3,9 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from sam2.sam2_video_predictor import SAM2VideoPredictor
 from sam_reference import hydra_build
 
-from unipixel_ros.sam import Sam2Config, Sam2Model, build_sam2, package_key
+from unipixel_ros.sam import Sam2Config, Sam2Model, build_package_predictor, build_sam2, package_key
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "sam2_b_plus_768_keys.tsv"
 
@@ -78,3 +79,22 @@ def test_builder_places_parameters_on_the_requested_device():
     model = build_sam2(Sam2Config.tiny(), device="meta")
     assert {p.device.type for p in model.parameters()} == {"meta"}
     assert not model.training
+
+
+def test_package_predictor_carries_the_model_weights_and_the_model_has_no_inference_state(
+    tiny_model: Sam2Model,
+):
+    predictor = build_package_predictor(tiny_model)
+    assert isinstance(predictor, SAM2VideoPredictor)
+    assert not hasattr(tiny_model, "init_state")
+    ours, theirs = tiny_model.state_dict(), predictor.state_dict()
+    assert ours.keys() == theirs.keys()
+    assert all(torch.equal(ours[key], theirs[key]) for key in ours)
+
+
+def test_package_predictor_leaves_the_random_stream_as_it_was(tiny_model: Sam2Model):
+    torch.manual_seed(3)
+    expected = torch.rand(4)
+    torch.manual_seed(3)
+    build_package_predictor(tiny_model)
+    assert torch.equal(torch.rand(4), expected)

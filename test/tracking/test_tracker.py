@@ -15,6 +15,7 @@ from unipixel_ros.sam import (
     HiddenStatePrompt,
     MaskPrompt,
     Sam2Model,
+    build_package_predictor,
     preprocess_frames,
     upscale_logits,
 )
@@ -35,16 +36,17 @@ def _package_propagation(
 ) -> dict[int, torch.Tensor]:
     """Logits at frame size from the package's offline predictor, objects prompted on frame 0."""
     images = preprocess_frames(frames, image_size=64)
-    state = package_state(model, images, tmp_path / "frames")
+    predictor = build_package_predictor(model)
+    state = package_state(predictor, images, tmp_path / "frames")
     for obj_id, click in enumerate(clicks):
-        model.add_new_points_or_box(
+        predictor.add_new_points_or_box(
             state,
             frame_idx=0,
             obj_id=obj_id,
             points=torch.tensor([click]),
             labels=torch.tensor([1], dtype=torch.int32),
         )
-    return {t: masks[:, 0] for t, _, masks in model.propagate_in_video(state)}
+    return {t: masks[:, 0] for t, _, masks in predictor.propagate_in_video(state)}
 
 
 def _assert_same_tracks(ours: torch.Tensor, theirs: torch.Tensor) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from sam2.sam2_video_predictor import SAM2VideoPredictor
 
 from unipixel_ros.sam import PointPrompt, Sam2Model
 
@@ -29,14 +30,14 @@ def point_prompt(*points_xy: tuple[float, float]) -> PointPrompt:
     return PointPrompt(coords=coords, labels=torch.ones(len(points_xy), 1, dtype=torch.int32))
 
 
-def package_state(model: Sam2Model, images: torch.Tensor, frames_dir: Path) -> dict:
+def package_state(predictor: SAM2VideoPredictor, images: torch.Tensor, frames_dir: Path) -> dict:
     """The package's ``inference_state`` over exactly ``images`` (it only reads JPEG folders,
     so placeholder JPEGs give it the video size and our tensor replaces the frames)."""
     frames_dir.mkdir(parents=True, exist_ok=True)
     for t in range(images.shape[0]):
         blank = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
         Image.fromarray(blank).save(frames_dir / f"{t:05d}.jpg")
-    state = model.init_state(str(frames_dir))
+    state = predictor.init_state(str(frames_dir))
     state["images"] = images
     state["cached_features"] = {}
     return state

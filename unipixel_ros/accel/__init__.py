@@ -5,7 +5,7 @@ any engine is loaded). TensorRT is imported lazily, only by the TensorRT backend
 
 from __future__ import annotations
 
-from unipixel_ros.accel.backends.selection import (
+from unipixel_ros.accel.backends import (
     FALLBACK_ORDER,
     Availability,
     BackendChoice,
@@ -15,11 +15,11 @@ from unipixel_ros.accel.backends.selection import (
     InferenceBackend,
     PartRunner,
     PreparedPart,
+    TensorRTBackend,
     make_backends,
     prepare_with_fallback,
     resolve_backend,
 )
-from unipixel_ros.accel.backends.tensorrt import TensorRTBackend
 from unipixel_ros.accel.engines.builder import (
     TrtBuildSettings,
     build_cached_engine,

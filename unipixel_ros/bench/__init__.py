@@ -18,22 +18,18 @@ from unipixel_ros.bench.query import (
     language_query_stage,
     qwen_preprocess_stage,
 )
-from unipixel_ros.bench.sam2 import (
-    Sam2Runners,
-    Sam2StageBench,
-    SteadyMemory,
-    pipeline_parts,
-    prepare_sam2_runners,
-    steady_memory,
-)
+from unipixel_ros.bench.sam2 import Sam2StageBench
+from unipixel_ros.bench.sam2_runners import Sam2Runners, pipeline_parts, prepare_sam2_runners
 from unipixel_ros.bench.stage_timing import (
     StageResult,
+    StageTimer,
     StageUnit,
     Timing,
     synchronize,
     time_call,
     time_pair,
 )
+from unipixel_ros.bench.steady_memory import SteadyMemory, steady_memory
 
 __all__ = [
     "BenchModel",
@@ -43,6 +39,7 @@ __all__ = [
     "Sam2Runners",
     "Sam2StageBench",
     "StageResult",
+    "StageTimer",
     "StageUnit",
     "SteadyMemory",
     "Timing",

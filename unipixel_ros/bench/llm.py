@@ -12,6 +12,7 @@ both paths produce exactly the requested number of tokens.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ import torch
 from transformers import Qwen2_5_VLForConditionalGeneration
 
 from unipixel_ros.accel.parts.llm_decode import StaticCacheDecoder
-from unipixel_ros.bench.stage_timing import StageResult, StageUnit, time_call, time_pair
+from unipixel_ros.bench.stage_timing import StageResult, StageTimer, StageUnit
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.model import (
     Generation,
@@ -124,8 +125,7 @@ class LlmStageBench:
         self._prompt = prompt
         self._device = device
         self._decode_tokens = decode_tokens
-        self._repeats = repeats
-        self._warmup = warmup
+        self._timer = StageTimer(device=device, repeats=repeats, warmup=warmup)
         self._decoder = decoder
         self._pixels = video.pixel_values.to(device)
         self._grid = torch.tensor([video.grid_thw], device=device)
@@ -140,21 +140,6 @@ class LlmStageBench:
         )
         with torch.inference_mode():
             self._embeds = self.embed(model.encode_video(self._pixels, video.grid_thw).embeds)
-
-    def _time(self, call: Callable[[], object]) -> float:
-        with torch.inference_mode():
-            return time_call(
-                call, device=self._device, repeats=self._repeats, warmup=self._warmup
-            ).median_ms
-
-    def _pair(
-        self, ours: Callable[[], object], reference: Callable[[], object]
-    ) -> tuple[float, float]:
-        with torch.inference_mode():
-            timings = time_pair(
-                ours, reference, device=self._device, repeats=self._repeats, warmup=self._warmup
-            )
-        return timings[0].median_ms, timings[1].median_ms
 
     @property
     def input_ids(self) -> torch.Tensor:
@@ -180,15 +165,10 @@ class LlmStageBench:
     def generate(self, max_new_tokens: int, embeds: torch.Tensor | None = None) -> Generation:
         """Our greedy loop from the prompt (prefill included), never stopping early."""
         if self._decoder is not None:
-            return self._decoder.generate(
-                input_ids=self._ids,
-                inputs_embeds=self._embeds if embeds is None else embeds,
-                positions=self._positions,
-                max_new_tokens=max_new_tokens,
-                stop_ids=frozenset(),
-            )
-        return generate_greedy(
-            self._model,
+            run: Callable[..., Generation] = self._decoder.generate
+        else:
+            run = functools.partial(generate_greedy, self._model)
+        return run(
             input_ids=self._ids,
             inputs_embeds=self._embeds if embeds is None else embeds,
             positions=self._positions,
@@ -222,27 +202,19 @@ class LlmStageBench:
 
     def vision_tower(self) -> StageResult:
         model = self._model
-        ours, reference = self._pair(
+        return self._timer.stage(
+            "llm_vision_tower",
             lambda: model.encode_video(self._pixels, self._video.grid_thw),
-            lambda: self._reference.model.get_video_features(self._pixels, self._grid),
-        )
-        return StageResult(
-            name="llm_vision_tower",
-            ours=ours,
-            reference=reference,
-            unit=StageUnit.MILLISECONDS,
+            reference=lambda: self._reference.model.get_video_features(self._pixels, self._grid),
             detail=f"{self._shape}; reference: transformers get_video_features",
         )
 
     def prefill(self) -> StageResult:
         model = self._model
         positions = self._positions.position_ids.to(self._device)
-        ours = self._time(lambda: model.language_step(self._embeds, positions, None))
-        return StageResult(
-            name="llm_prefill",
-            ours=ours,
-            reference=None,
-            unit=StageUnit.MILLISECONDS,
+        return self._timer.stage(
+            "llm_prefill",
+            lambda: model.language_step(self._embeds, positions, None),
             detail=f"{self._ids.shape[0]} prompt tokens, first token's logits",
         )
 
@@ -254,12 +226,10 @@ class LlmStageBench:
             vision = model.encode_video(self._pixels, self._video.grid_thw)
             return self.generate(1, embeds=self.embed(vision.embeds))
 
-        ours, reference = self._pair(ours_call, lambda: self.reference_generate(1))
-        return StageResult(
-            name="llm_vision_and_prefill",
-            ours=ours,
-            reference=reference,
-            unit=StageUnit.MILLISECONDS,
+        return self._timer.stage(
+            "llm_vision_and_prefill",
+            ours_call,
+            reference=lambda: self.reference_generate(1),
             detail=f"{self._ids.shape[0]} prompt tokens ({self._shape}) -> first token; "
             "reference: generate(max_new_tokens=1)",
         )
@@ -281,7 +251,7 @@ class LlmStageBench:
         )
 
     def _rate(self, longer: Callable[[], object], shorter: Callable[[], object]) -> float:
-        longer_ms, shorter_ms = self._pair(longer, shorter)
+        longer_ms, shorter_ms = self._timer.pair_ms(longer, shorter)
         extra_ms = longer_ms - shorter_ms
         if extra_ms <= 0:
             return float("nan")

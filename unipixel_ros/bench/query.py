@@ -18,8 +18,10 @@ import numpy as np
 import torch
 
 from unipixel_ros.bench.llm import LlmStageBench
-from unipixel_ros.bench.sam2 import Sam2Runners, Sam2StageBench, SteadyMemory
-from unipixel_ros.bench.stage_timing import StageResult, StageUnit, time_call, time_pair
+from unipixel_ros.bench.sam2 import Sam2StageBench
+from unipixel_ros.bench.sam2_runners import Sam2Runners
+from unipixel_ros.bench.stage_timing import StageResult, StageTimer
+from unipixel_ros.bench.steady_memory import SteadyMemory
 from unipixel_ros.model import QwenVideoSpec, UniPixelModel, prepare_qwen_video
 from unipixel_ros.sam import masks_from_logits, preprocess_frames
 
@@ -30,19 +32,12 @@ def qwen_preprocess_stage(
     frames: np.ndarray, *, spec: QwenVideoSpec, repeats: int, warmup: int
 ) -> StageResult:
     """Qwen2.5-VL preprocessing of the query frames (PIL resize, normalise, patch; CPU)."""
-    timing = time_call(
-        lambda: prepare_qwen_video(frames, spec=spec),
-        device=torch.device("cpu"),
-        repeats=repeats,
-        warmup=warmup,
-    )
+    timer = StageTimer(device=torch.device("cpu"), repeats=repeats, warmup=warmup)
     video = prepare_qwen_video(frames, spec=spec)
     height, width = frames.shape[1:3]
-    return StageResult(
-        name="qwen_preprocess",
-        ours=timing.median_ms,
-        reference=None,
-        unit=StageUnit.MILLISECONDS,
+    return timer.stage(
+        "qwen_preprocess",
+        lambda: prepare_qwen_video(frames, spec=spec),
         detail=f"{frames.shape[0]} frames of {width}x{height} -> grid {video.grid_thw}",
     )
 
@@ -68,7 +63,7 @@ def language_query_stage(
         model: UniPixel (its SAM 2.1 is the one ``runners`` and ``sam`` wrap).
         runners: our SAM 2.1 parts on the chosen backend.
         llm: LLM stage bench of the same query (prompt ids, reference generator).
-        sam: SAM 2.1 stage bench (for its package-predictor state helper).
+        sam: SAM 2.1 stage bench (for the package predictor and its state helper).
         memory: a full memory window for one object.
         frames (`np.ndarray` of shape `(N, H, W, 3)`, uint8): the query's frames.
         spec: Qwen frame sampling and pixel budget.
@@ -107,30 +102,27 @@ def language_query_stage(
             masks.append(masks_from_logits(best, score, (height, width)))
         return masks
 
+    predictor = sam.package_predictor
     state = sam.package_state(frames, "language_query")
     click = torch.tensor([[width / 2, height / 2]])
 
     def reset() -> None:
-        sam2.reset_state(state)
+        predictor.reset_state(state)
         state["cached_features"] = {}
 
     def reference() -> object:
         llm.reference_generate(answer_tokens, video=prepare_qwen_video(frames, spec=spec))
         state["images"] = preprocess_frames(frames, image_size=size, device=device)
-        sam2.add_new_points_or_box(
+        predictor.add_new_points_or_box(
             state, frame_idx=0, obj_id=0, points=click, labels=torch.ones(1, dtype=torch.int32)
         )
-        return [masks > 0 for _, _, masks in sam2.propagate_in_video(state)]
+        return [masks > 0 for _, _, masks in predictor.propagate_in_video(state)]
 
-    with torch.inference_mode():
-        ours_timing, reference_timing = time_pair(
-            ours, reference, device=device, repeats=repeats, warmup=warmup, reference_setup=reset
-        )
-    return StageResult(
-        name="language_query",
-        ours=ours_timing.median_ms,
-        reference=reference_timing.median_ms,
-        unit=StageUnit.MILLISECONDS,
+    return StageTimer(device=device, repeats=repeats, warmup=warmup).stage(
+        "language_query",
+        ours,
+        reference=reference,
+        reference_setup=reset,
         detail=f"{frames.shape[0]} frames of {width}x{height}, {answer_tokens} answer tokens, "
         "masks on every frame; reference: generate + package predictor",
     )

@@ -17,7 +17,15 @@ import torch
 
 from unipixel_ros.errors import ConfigError
 
-__all__ = ["StageResult", "StageUnit", "Timing", "synchronize", "time_call", "time_pair"]
+__all__ = [
+    "StageResult",
+    "StageTimer",
+    "StageUnit",
+    "Timing",
+    "synchronize",
+    "time_call",
+    "time_pair",
+]
 
 
 def synchronize(device: torch.device) -> None:
@@ -164,3 +172,73 @@ class StageResult:
             "speedup": self.speedup,
             "detail": self.detail,
         }
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageTimer:
+    """Times every stage of ``unipixel-ros bench`` the same way: under ``torch.inference_mode``,
+    median of ``repeats`` timed calls after ``warmup`` untimed ones, synchronised on CUDA.
+
+    Args:
+        device: where the timed work runs.
+        repeats: timed calls per path (>= 1).
+        warmup: untimed calls per path first (>= 0).
+    """
+
+    device: torch.device
+    repeats: int
+    warmup: int
+
+    def median_ms(self, call: Callable[[], object]) -> float:
+        """Median milliseconds of ``call()`` (see :func:`time_call`)."""
+        with torch.inference_mode():
+            timing = time_call(call, device=self.device, repeats=self.repeats, warmup=self.warmup)
+        return timing.median_ms
+
+    def pair_ms(
+        self,
+        ours: Callable[[], object],
+        reference: Callable[[], object],
+        reference_setup: Callable[[], object] | None = None,
+    ) -> tuple[float, float]:
+        """Medians of both paths in milliseconds, timed interleaved (see :func:`time_pair`)."""
+        with torch.inference_mode():
+            timings = time_pair(
+                ours,
+                reference,
+                device=self.device,
+                repeats=self.repeats,
+                warmup=self.warmup,
+                reference_setup=reference_setup,
+            )
+        return timings[0].median_ms, timings[1].median_ms
+
+    def stage(
+        self,
+        name: str,
+        ours: Callable[[], object],
+        *,
+        detail: str,
+        reference: Callable[[], object] | None = None,
+        reference_setup: Callable[[], object] | None = None,
+    ) -> StageResult:
+        """One row in milliseconds: ``ours`` alone, or next to ``reference`` timed interleaved.
+
+        Args:
+            name: the row's name.
+            ours: our path.
+            detail: what was timed, in a few words.
+            reference: the reference path, if there is one.
+            reference_setup: run before every reference call, outside the timed region.
+        """
+        if reference is None:
+            ours_ms, reference_ms = self.median_ms(ours), None
+        else:
+            ours_ms, reference_ms = self.pair_ms(ours, reference, reference_setup)
+        return StageResult(
+            name=name,
+            ours=ours_ms,
+            reference=reference_ms,
+            unit=StageUnit.MILLISECONDS,
+            detail=detail,
+        )

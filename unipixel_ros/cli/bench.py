@@ -94,19 +94,17 @@ def run_bench(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from unipixel_ros.accel.backends.selection import make_backends
+    from unipixel_ros.accel.backends.fallback import make_backends
     from unipixel_ros.accel.engines.cache import EngineCache
     from unipixel_ros.accel.engines.key import Precision
     from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
-    from unipixel_ros.accel.parts.sam2 import Sam2PartLimits
+    from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
     from unipixel_ros.bench.llm import LlmStageBench, reference_generator, synthetic_prompt
     from unipixel_ros.bench.presets import BenchPreset, build_bench_model
     from unipixel_ros.bench.query import language_query_stage, qwen_preprocess_stage
-    from unipixel_ros.bench.sam2 import (
-        Sam2StageBench,
-        prepare_sam2_runners,
-        steady_memory,
-    )
+    from unipixel_ros.bench.sam2 import Sam2StageBench
+    from unipixel_ros.bench.sam2_runners import prepare_sam2_runners
+    from unipixel_ros.bench.steady_memory import steady_memory
     from unipixel_ros.errors import UnipixelError
     from unipixel_ros.model import prepare_qwen_video
 

@@ -99,7 +99,7 @@ def run_build_engines(args: argparse.Namespace) -> int:
         export_and_check,
         tensorrt_unavailable_reason,
     )
-    from unipixel_ros.accel.parts.sam2 import Sam2PartLimits
+    from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
     from unipixel_ros.bench.presets import BenchPreset, preset_config
     from unipixel_ros.errors import UnipixelError
     from unipixel_ros.model import load_unipixel, sam2_config_for

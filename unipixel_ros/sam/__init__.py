@@ -1,9 +1,9 @@
 """SAM 2.1 for UniPixel: typed config, hydra-free builder, preprocessing, hidden-state prompt,
-checkpoint loading."""
+checkpoint loading, and the package predictor on the same weights."""
 
 from __future__ import annotations
 
-from unipixel_ros.sam.builder import build_sam2
+from unipixel_ros.sam.builder import build_package_predictor, build_sam2
 from unipixel_ros.sam.checkpoint import (
     UNIPIXEL_SAM2_PREFIX,
     load_sam2_checkpoint,
@@ -57,6 +57,7 @@ __all__ = [
     "Sam2Config",
     "Sam2Model",
     "SamPrompt",
+    "build_package_predictor",
     "build_sam2",
     "load_sam2_checkpoint",
     "load_sam2_pt",

@@ -1,4 +1,6 @@
-"""Build SAM 2.1 from a `Sam2Config` in Python (no hydra, no yaml, no global state)."""
+"""Build SAM 2.1 from a `Sam2Config` in Python (no hydra, no yaml, no global state), and the
+package's video predictor on a built model's weights (the reference of parity tests and
+benchmarks)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,15 @@ from sam2.modeling.memory_attention import MemoryAttention, MemoryAttentionLayer
 from sam2.modeling.memory_encoder import Fuser, MaskDownSampler, MemoryEncoder
 from sam2.modeling.position_encoding import PositionEmbeddingSine
 from sam2.modeling.sam.transformer import RoPEAttention
+from sam2.sam2_video_predictor import SAM2VideoPredictor
 from torch import nn
 
+from unipixel_ros.sam.checkpoint import load_sam2_state_dict
 from unipixel_ros.sam.config import Sam2Config
 from unipixel_ros.sam.layer_scale import ReleasedCXBlock
-from unipixel_ros.sam.model import Sam2Model
+from unipixel_ros.sam.model import Sam2Model, sam2_base_kwargs
 
-__all__ = ["build_sam2"]
+__all__ = ["build_package_predictor", "build_sam2"]
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +131,26 @@ def _materialize_rope_tables(model: nn.Module, grid: int) -> None:
                 module.freqs_cis = module.compute_cis(end_x=grid, end_y=grid)
 
 
+def _build_submodules(config: Sam2Config, target: torch.device) -> dict[str, nn.Module]:
+    """The three submodules `SAM2Base` receives, built on ``target``.
+
+    Hiera computes its drop-path schedule with ``Tensor.item()``, which the meta device refuses,
+    so on meta the trunk alone is built on CPU and then moved (its parameters are freed).
+    """
+    with torch.device(target):
+        if target.type == "meta":
+            with torch.device("cpu"):
+                trunk = _build_trunk(config)
+            trunk = trunk.to("meta")
+        else:
+            trunk = _build_trunk(config)
+        return {
+            "image_encoder": _build_image_encoder(config, trunk),
+            "memory_attention": _build_memory_attention(config),
+            "memory_encoder": _build_memory_encoder(config),
+        }
+
+
 def build_sam2(config: Sam2Config, *, device: torch.device | str | None = None) -> Sam2Model:
     """Construct SAM 2.1 from ``config`` with random weights, in eval mode.
 
@@ -136,27 +160,42 @@ def build_sam2(config: Sam2Config, *, device: torch.device | str | None = None) 
     Args:
         config: the architecture.
         device: where to create the parameters; defaults to the current default device, so a
-            build inside ``with torch.device("meta"):`` allocates nothing. Hiera computes its
-            drop-path schedule with ``Tensor.item()``, which the meta device refuses, so on meta
-            the trunk alone is built on CPU and then moved (its parameters are freed).
+            build inside ``with torch.device("meta"):`` allocates nothing.
 
     Returns:
-        A `Sam2Model` (a `sam2.sam2_video_predictor.SAM2VideoPredictor`).
+        A `Sam2Model` (a `sam2.modeling.sam2_base.SAM2Base`).
     """
     target = torch.device(device) if device is not None else torch.get_default_device()
+    submodules = _build_submodules(config, target)
     with torch.device(target):
-        if target.type == "meta":
-            with torch.device("cpu"):
-                trunk = _build_trunk(config)
-            trunk = trunk.to("meta")
-        else:
-            trunk = _build_trunk(config)
-        model = Sam2Model(
-            config=config,
-            image_encoder=_build_image_encoder(config, trunk),
-            memory_attention=_build_memory_attention(config),
-            memory_encoder=_build_memory_encoder(config),
-        )
+        model = Sam2Model(config=config, **submodules)
     _materialize_rope_tables(model, config.feature_grid_size)
     logger.debug("built SAM 2.1 at %d px on %s", config.image_size, target)
     return model.eval()
+
+
+def build_package_predictor(model: Sam2Model) -> SAM2VideoPredictor:
+    """The `sam2` package's video predictor with ``model``'s architecture and weights, in eval
+    mode, on ``model``'s device and dtype.
+
+    The weights are copied (loaded strictly from ``model.state_dict()``), so the predictor's
+    ``inference_state`` API (``init_state``, ``add_new_points_or_box``, ``propagate_in_video``)
+    runs the package's code on exactly the tensors ``model`` holds now. Its memory fuser is the
+    same `ReleasedCXBlock` (the package's block under the released parameter name), so both
+    state dicts have the same keys. The random initialisation it overwrites runs on a forked
+    random state: the caller's random stream is left as it was.
+
+    Raises:
+        CheckpointError: the state dicts do not fit (never expected: same builder).
+    """
+    config = model.config
+    device = model.device
+    cuda_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda_devices), torch.device(device):
+        predictor = SAM2VideoPredictor(
+            **_build_submodules(config, device), **sam2_base_kwargs(config)
+        )
+    _materialize_rope_tables(predictor, config.feature_grid_size)
+    load_sam2_state_dict(predictor, model.state_dict(), source="the Sam2Model it mirrors")
+    dtype = model.sam_prompt_encoder.no_mask_embed.weight.dtype
+    return predictor.to(dtype=dtype).eval()

@@ -1,8 +1,11 @@
-"""SAM 2.1 with UniPixel's hidden-state prompt, as a subclass of the package's video predictor.
+"""SAM 2.1 with UniPixel's hidden-state prompt, as a subclass of the package's `SAM2Base`.
 
-`Sam2Model` subclasses `sam2.sam2_video_predictor.SAM2VideoPredictor` (not a fork): every package
-method keeps working on it (``init_state``, ``propagate_in_video``, ``track_step``), which the
-parity tests use. It adds three typed entry points used by `unipixel_ros.tracking`:
+`Sam2Model` subclasses `sam2.modeling.sam2_base.SAM2Base` (not a fork): the package's model
+machinery keeps working on it (``forward_image``, ``track_step``, ``_encode_new_memory``). It does
+not inherit the video predictor's ``inference_state`` API; the parity tests and the benchmark's
+reference path build the package's predictor on the same weights
+(`unipixel_ros.sam.build_package_predictor`). It adds three typed entry points used by
+`unipixel_ros.tracking`:
 
 - `encode_images`: one image-encoder pass per frame, features shared by all objects;
 - `decode_prompt`: a prompted (initial conditioning) frame for N objects, from points, a box, a
@@ -18,8 +21,7 @@ import) is not used.
 from __future__ import annotations
 
 import torch
-from sam2.modeling.sam2_base import NO_OBJ_SCORE
-from sam2.sam2_video_predictor import SAM2VideoPredictor
+from sam2.modeling.sam2_base import NO_OBJ_SCORE, SAM2Base
 from torch import nn
 from torch.nn import functional
 
@@ -34,7 +36,7 @@ from unipixel_ros.sam.prompts import (
     SamPrompt,
 )
 
-__all__ = ["Sam2Model"]
+__all__ = ["Sam2Model", "sam2_base_kwargs"]
 
 _BOX_CORNER_LABELS = (2, 3)
 
@@ -44,8 +46,56 @@ def _no_memory() -> dict[str, dict[int, object]]:
     return {"cond_frame_outputs": {}, "non_cond_frame_outputs": {}}
 
 
-class Sam2Model(SAM2VideoPredictor):
-    """SAM 2.1 video model (`SAM2VideoPredictor` subclass) with typed frame/prompt/memory calls.
+def sam2_base_kwargs(config: Sam2Config) -> dict[str, object]:
+    """``config`` as the keyword arguments of `SAM2Base` (all but the three injected submodules),
+    for `Sam2Model` and for the package predictor built on the same architecture."""
+    decoder_extra_args = (
+        {
+            "dynamic_multimask_via_stability": True,
+            "dynamic_multimask_stability_delta": 0.05,
+            "dynamic_multimask_stability_thresh": 0.98,
+        }
+        if config.dynamic_multimask_via_stability
+        else None
+    )
+    return dict(
+        num_maskmem=config.num_maskmem,
+        image_size=config.image_size,
+        backbone_stride=config.backbone_stride,
+        sigmoid_scale_for_mem_enc=config.sigmoid_scale_for_mem_enc,
+        sigmoid_bias_for_mem_enc=config.sigmoid_bias_for_mem_enc,
+        binarize_mask_from_pts_for_mem_enc=config.binarize_mask_from_pts_for_mem_enc,
+        use_mask_input_as_output_without_sam=config.use_mask_input_as_output_without_sam,
+        max_cond_frames_in_attn=config.max_cond_frames_in_attn,
+        directly_add_no_mem_embed=config.directly_add_no_mem_embed,
+        use_high_res_features_in_sam=config.use_high_res_features_in_sam,
+        multimask_output_in_sam=config.multimask_output_in_sam,
+        multimask_min_pt_num=config.multimask_min_pt_num,
+        multimask_max_pt_num=config.multimask_max_pt_num,
+        multimask_output_for_tracking=config.multimask_output_for_tracking,
+        use_multimask_token_for_obj_ptr=config.use_multimask_token_for_obj_ptr,
+        iou_prediction_use_sigmoid=config.iou_prediction_use_sigmoid,
+        memory_temporal_stride_for_eval=config.memory_temporal_stride_for_eval,
+        non_overlap_masks_for_mem_enc=config.non_overlap_masks_for_mem_enc,
+        use_obj_ptrs_in_encoder=config.use_obj_ptrs_in_encoder,
+        max_obj_ptrs_in_encoder=config.max_obj_ptrs_in_encoder,
+        add_tpos_enc_to_obj_ptrs=config.add_tpos_enc_to_obj_ptrs,
+        proj_tpos_enc_in_obj_ptrs=config.proj_tpos_enc_in_obj_ptrs,
+        use_signed_tpos_enc_to_obj_ptrs=config.use_signed_tpos_enc_to_obj_ptrs,
+        only_obj_ptrs_in_the_past_for_eval=config.only_obj_ptrs_in_the_past_for_eval,
+        pred_obj_scores=config.pred_obj_scores,
+        pred_obj_scores_mlp=config.pred_obj_scores_mlp,
+        fixed_no_obj_ptr=config.fixed_no_obj_ptr,
+        soft_no_obj_ptr=config.soft_no_obj_ptr,
+        use_mlp_for_obj_ptr_proj=config.use_mlp_for_obj_ptr_proj,
+        no_obj_embed_spatial=config.no_obj_embed_spatial,
+        sam_mask_decoder_extra_args=decoder_extra_args,
+        compile_image_encoder=False,
+    )
+
+
+class Sam2Model(SAM2Base):
+    """SAM 2.1 video model (`SAM2Base` subclass) with typed frame/prompt/memory calls.
 
     Build it with `unipixel_ros.sam.build_sam2`. The module tree and parameter names are those
     of the package, except the memory fuser's layer scale, named ``weight`` as in the released
@@ -66,51 +116,11 @@ class Sam2Model(SAM2VideoPredictor):
         memory_attention: nn.Module,
         memory_encoder: nn.Module,
     ) -> None:
-        decoder_extra_args = (
-            {
-                "dynamic_multimask_via_stability": True,
-                "dynamic_multimask_stability_delta": 0.05,
-                "dynamic_multimask_stability_thresh": 0.98,
-            }
-            if config.dynamic_multimask_via_stability
-            else None
-        )
         super().__init__(
             image_encoder=image_encoder,
             memory_attention=memory_attention,
             memory_encoder=memory_encoder,
-            num_maskmem=config.num_maskmem,
-            image_size=config.image_size,
-            backbone_stride=config.backbone_stride,
-            sigmoid_scale_for_mem_enc=config.sigmoid_scale_for_mem_enc,
-            sigmoid_bias_for_mem_enc=config.sigmoid_bias_for_mem_enc,
-            binarize_mask_from_pts_for_mem_enc=config.binarize_mask_from_pts_for_mem_enc,
-            use_mask_input_as_output_without_sam=config.use_mask_input_as_output_without_sam,
-            max_cond_frames_in_attn=config.max_cond_frames_in_attn,
-            directly_add_no_mem_embed=config.directly_add_no_mem_embed,
-            use_high_res_features_in_sam=config.use_high_res_features_in_sam,
-            multimask_output_in_sam=config.multimask_output_in_sam,
-            multimask_min_pt_num=config.multimask_min_pt_num,
-            multimask_max_pt_num=config.multimask_max_pt_num,
-            multimask_output_for_tracking=config.multimask_output_for_tracking,
-            use_multimask_token_for_obj_ptr=config.use_multimask_token_for_obj_ptr,
-            iou_prediction_use_sigmoid=config.iou_prediction_use_sigmoid,
-            memory_temporal_stride_for_eval=config.memory_temporal_stride_for_eval,
-            non_overlap_masks_for_mem_enc=config.non_overlap_masks_for_mem_enc,
-            use_obj_ptrs_in_encoder=config.use_obj_ptrs_in_encoder,
-            max_obj_ptrs_in_encoder=config.max_obj_ptrs_in_encoder,
-            add_tpos_enc_to_obj_ptrs=config.add_tpos_enc_to_obj_ptrs,
-            proj_tpos_enc_in_obj_ptrs=config.proj_tpos_enc_in_obj_ptrs,
-            use_signed_tpos_enc_to_obj_ptrs=config.use_signed_tpos_enc_to_obj_ptrs,
-            only_obj_ptrs_in_the_past_for_eval=config.only_obj_ptrs_in_the_past_for_eval,
-            pred_obj_scores=config.pred_obj_scores,
-            pred_obj_scores_mlp=config.pred_obj_scores_mlp,
-            fixed_no_obj_ptr=config.fixed_no_obj_ptr,
-            soft_no_obj_ptr=config.soft_no_obj_ptr,
-            use_mlp_for_obj_ptr_proj=config.use_mlp_for_obj_ptr_proj,
-            no_obj_embed_spatial=config.no_obj_embed_spatial,
-            sam_mask_decoder_extra_args=decoder_extra_args,
-            compile_image_encoder=False,
+            **sam2_base_kwargs(config),
         )
         self.config = config
 

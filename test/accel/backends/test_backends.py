@@ -4,15 +4,14 @@ import pytest
 import torch
 from torch import nn
 
-from unipixel_ros.accel.backends.selection import (
-    BackendName,
-    CompileBackend,
-    EagerBackend,
-    InferenceBackend,
+from unipixel_ros.accel.backends.fallback import (
     make_backends,
     prepare_with_fallback,
     resolve_backend,
 )
+from unipixel_ros.accel.backends.name import BackendName
+from unipixel_ros.accel.backends.protocol import EagerBackend, InferenceBackend
+from unipixel_ros.accel.backends.torch_compile import CompileBackend
 from unipixel_ros.accel.engines.cache import EngineCache
 from unipixel_ros.accel.engines.key import ShapeProfile, TensorShapeRange
 from unipixel_ros.accel.parts.part import AcceleratedPart

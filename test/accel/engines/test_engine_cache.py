@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from engine_keys import ORIN, engine_key
 
 from unipixel_ros.accel.engines.cache import EngineCache
 from unipixel_ros.accel.engines.key import (
@@ -18,7 +19,6 @@ from unipixel_ros.errors import EngineError
 
 # The cache stores and checks opaque bytes; these stand in for a serialised TensorRT engine.
 ENGINE_BYTES = b"serialised-engine-\x00\x01\x02" * 64
-ORIN = DeviceIdentity(gpu_name="Orin", compute_capability=(8, 7))
 PROFILE = ShapeProfile(
     (
         TensorShapeRange(
@@ -29,16 +29,8 @@ PROFILE = ShapeProfile(
 
 
 def make_key(**overrides: object) -> EngineKey:
-    fields: dict[str, object] = {
-        "part": "sam2_image_encoder",
-        "model_sha256": "1" * 64,
-        "tensorrt_version": "10.3.0",
-        "device": ORIN,
-        "precision": Precision.FP16,
-        "shape_profile": PROFILE,
-    }
-    fields.update(overrides)
-    return EngineKey(**fields)  # type: ignore[arg-type]
+    defaults = {"part": "sam2_image_encoder", "model_sha256": "1" * 64, "shape_profile": PROFILE}
+    return engine_key(**{**defaults, **overrides})
 
 
 class CountingBuild:

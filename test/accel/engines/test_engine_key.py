@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from engine_keys import engine_key
 
 from unipixel_ros.accel.engines.key import (
     DeviceIdentity,
@@ -14,7 +15,6 @@ from unipixel_ros.accel.engines.key import (
 )
 from unipixel_ros.errors import ConfigError, EngineError
 
-ORIN = DeviceIdentity(gpu_name="Orin", compute_capability=(8, 7))
 PROFILE = ShapeProfile(
     (
         TensorShapeRange(name="point_coords", min=(1, 1, 2), opt=(1, 2, 2), max=(8, 8, 2)),
@@ -24,16 +24,8 @@ PROFILE = ShapeProfile(
 
 
 def make_key(**overrides: object) -> EngineKey:
-    fields: dict[str, object] = {
-        "part": "sam2_mask_decoder",
-        "model_sha256": "a" * 64,
-        "tensorrt_version": "10.3.0",
-        "device": ORIN,
-        "precision": Precision.FP16,
-        "shape_profile": PROFILE,
-    }
-    fields.update(overrides)
-    return EngineKey(**fields)  # type: ignore[arg-type]
+    defaults = {"part": "sam2_mask_decoder", "model_sha256": "a" * 64, "shape_profile": PROFILE}
+    return engine_key(**{**defaults, **overrides})
 
 
 def test_engine_key_round_trips_through_json() -> None:

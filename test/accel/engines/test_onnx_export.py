@@ -17,13 +17,11 @@ from unipixel_ros.accel.engines.onnx_export import (
     export_onnx,
 )
 from unipixel_ros.accel.parts.part import AcceleratedPart
-from unipixel_ros.accel.parts.sam2 import (
-    Sam2PartLimits,
-    image_encoder_part,
-    memory_attention_part,
-    memory_encoder_part,
-    prompt_decoder_part,
-)
+from unipixel_ros.accel.parts.sam2.image_encoder import image_encoder_part
+from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
+from unipixel_ros.accel.parts.sam2.memory_attention import memory_attention_part
+from unipixel_ros.accel.parts.sam2.memory_encoder import memory_encoder_part
+from unipixel_ros.accel.parts.sam2.prompt_decoder import prompt_decoder_part
 from unipixel_ros.sam import Sam2Model
 
 # fp32 PyTorch vs fp32 onnxruntime: kernels differ only in summation order. Measured worst

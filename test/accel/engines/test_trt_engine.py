@@ -13,12 +13,13 @@ pytest.importorskip("tensorrt", reason="TensorRT is not installed here; engine t
 if not torch.cuda.is_available():
     pytest.skip("TensorRT engine tests need a CUDA device", allow_module_level=True)
 
-from unipixel_ros.accel.backends.selection import EagerBackend
+from unipixel_ros.accel.backends.protocol import EagerBackend
 from unipixel_ros.accel.backends.tensorrt import TensorRTBackend
 from unipixel_ros.accel.engines.builder import TrtBuildSettings
 from unipixel_ros.accel.engines.cache import EngineCache
 from unipixel_ros.accel.engines.key import Precision
-from unipixel_ros.accel.parts.sam2 import Sam2PartLimits, memory_encoder_part
+from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
+from unipixel_ros.accel.parts.sam2.memory_encoder import memory_encoder_part
 from unipixel_ros.errors import BadInputError
 from unipixel_ros.sam import Sam2Model
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from unipixel_ros.accel.backends.selection import CompileBackend, EagerBackend
+from unipixel_ros.accel.backends.protocol import EagerBackend
+from unipixel_ros.accel.backends.torch_compile import CompileBackend
 from unipixel_ros.accel.parts.part import AcceleratedPart
-from unipixel_ros.accel.parts.sam2 import (
-    Sam2PartLimits,
-    memory_attention_part,
-    prompt_decoder_part,
-)
+from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
+from unipixel_ros.accel.parts.sam2.memory_attention import memory_attention_part
+from unipixel_ros.accel.parts.sam2.prompt_decoder import prompt_decoder_part
 from unipixel_ros.sam import Sam2Model
 
 CPU = torch.device("cpu")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from unipixel_ros.accel.backends.selection import BackendName
+from unipixel_ros.accel.backends.name import BackendName
 from unipixel_ros.accel.parts.llm_decode import StaticCacheDecoder, resolve_llm_decoder
 from unipixel_ros.bench.llm import LlmStageBench, reference_generator, synthetic_prompt
 from unipixel_ros.errors import BadInputError, CancelledError, ConfigError

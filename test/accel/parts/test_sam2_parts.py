@@ -7,14 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from unipixel_ros.accel.parts.sam2 import (
-    Sam2ImageEncoderPart,
-    Sam2MemoryEncoderPart,
-    Sam2PartLimits,
-    Sam2PromptDecoderPart,
-    memory_attention_part,
-    prompt_decoder_part,
-)
+from unipixel_ros.accel.parts.sam2.image_encoder import Sam2ImageEncoderPart
+from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
+from unipixel_ros.accel.parts.sam2.memory_attention import memory_attention_part
+from unipixel_ros.accel.parts.sam2.memory_encoder import Sam2MemoryEncoderPart
+from unipixel_ros.accel.parts.sam2.prompt_decoder import Sam2PromptDecoderPart, prompt_decoder_part
 from unipixel_ros.errors import BadInputError, ConfigError
 from unipixel_ros.sam import Sam2Model
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from unipixel_ros.accel.backends.selection import BackendName, CompileBackend
+from unipixel_ros.accel.backends.name import BackendName
+from unipixel_ros.accel.backends.torch_compile import CompileBackend
 from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.sam import PointPrompt, Sam2Model

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import torch
 
-from unipixel_ros.accel.backends.selection import Availability, BackendName, PartRunner
+from unipixel_ros.accel.backends.name import BackendName
+from unipixel_ros.accel.backends.protocol import Availability, PartRunner
 from unipixel_ros.accel.engines.builder import TrtBuildSettings, build_cached_engine
 from unipixel_ros.accel.engines.cache import EngineCache
 from unipixel_ros.accel.engines.calibration import CalibrationSet

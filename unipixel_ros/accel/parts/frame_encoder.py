@@ -14,13 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from unipixel_ros.accel.backends.selection import (
-    BackendName,
-    InferenceBackend,
-    make_backends,
-    prepare_with_fallback,
-)
-from unipixel_ros.accel.parts.sam2 import Sam2PartLimits, image_encoder_part
+from unipixel_ros.accel.backends.fallback import make_backends, prepare_with_fallback
+from unipixel_ros.accel.backends.name import BackendName
+from unipixel_ros.accel.backends.protocol import InferenceBackend
+from unipixel_ros.accel.parts.sam2.image_encoder import image_encoder_part
+from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
 from unipixel_ros.sam import Sam2Model
 from unipixel_ros.tracking import FrameEncoder
 

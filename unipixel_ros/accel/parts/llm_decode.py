@@ -28,7 +28,8 @@ import torch
 from torch import nn
 from transformers import StaticCache
 
-from unipixel_ros.accel.backends.selection import BackendName, CompileBackend
+from unipixel_ros.accel.backends.name import BackendName
+from unipixel_ros.accel.backends.torch_compile import CompileBackend
 from unipixel_ros.errors import BadInputError, ConfigError
 from unipixel_ros.model import Generation, MropePositions, TokenObserver, UniPixelModel
 from unipixel_ros.model.configuration import TokenIds
