@@ -20,7 +20,7 @@ from pathlib import Path
 
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.evaluation.scoring.queries import Query, QueryKind, QuerySpec
-from unipixel_ros.synthetic.scenes import GRASPABLE_CUP_QUESTION
+from unipixel_ros.synthetic.scene_queries import GRASPABLE_CUP_QUESTION
 
 __all__ = ["DEMO_SPEC_NAME", "add_parser", "demo_spec", "run_demo"]
 

@@ -54,7 +54,7 @@ from unipixel_ros.ros.evaluation.result_recorder import (
     mask_from_message,
 )
 from unipixel_ros.stamps import ns_to_sec_nanosec, stamp_to_ns
-from unipixel_ros.synthetic.scenes import REGION_PLACEHOLDER
+from unipixel_ros.synthetic.scene_queries import REGION_PLACEHOLDER
 from unipixel_ros.visualization.overlay import label_image
 
 __all__ = [
