@@ -7,8 +7,10 @@ import pytest
 
 from unipixel_ros.errors import BadInputError, ConfigError
 from unipixel_ros.evaluation.scoring.queries import QueryKind, QuerySpec
+from unipixel_ros.synthetic.scene_config import SceneConfig
+from unipixel_ros.synthetic.scene_layout import generate_scene
 from unipixel_ros.synthetic.scene_objects import ObjectKind
-from unipixel_ros.synthetic.scenes import GRASPABLE_CUP_QUESTION, SceneConfig, generate_scene
+from unipixel_ros.synthetic.scene_queries import GRASPABLE_CUP_QUESTION
 
 SMALL = SceneConfig(width=160, height=120, frame_count=3)
 

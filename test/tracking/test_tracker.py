@@ -200,38 +200,6 @@ def test_hidden_state_and_mask_prompts_start_tracks(model: Sam2Model, frames: np
     assert result.low_res_logits.shape == (3, 1, 16, 16)
 
 
-class _AreaPooler:
-    """A stand-in pooler: mask area per object and frame (the model implements the real one)."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def pool(self, frames: np.ndarray, masks: torch.Tensor) -> torch.Tensor:
-        self.calls += 1
-        assert frames.shape[0] == masks.shape[1]
-        return masks.float().sum(dim=(2, 3))[..., None]
-
-
-def test_pooled_features_cover_ring_frames_and_are_recomputed_only_after_changes(
-    model: Sam2Model, frames: np.ndarray
-):
-    tracker = StreamingTracker(model=model, config=TrackerConfig(ring_capacity=3, ring_stride=2))
-    for t in range(7):
-        tracker.push_frame(frames[t])
-        if t == 2:
-            tracker.add_objects(point_prompt(CLICKS[0]))
-    pooler = _AreaPooler()
-    pooled = tracker.pooled_features(pooler)
-    assert pooled.frame_indices == (2, 4, 6) and pooled.object_ids == (0,)
-    ring = tracker.ring_masks()
-    torch.testing.assert_close(pooled.features[0, :, 0], ring.masks[0].float().sum(dim=(1, 2)))
-    assert pooled.features[0, 0, 0] > 0, "the prompted frame is a ring frame and has a mask"
-    assert tracker.pooled_features(pooler) is pooled and pooler.calls == 1
-    tracker.push_frame(frames[7])
-    tracker.pooled_features(pooler)
-    assert pooler.calls == 2
-
-
 def test_tracker_reports_misuse_clearly(model: Sam2Model, frames: np.ndarray):
     tracker = StreamingTracker(model=model, config=TrackerConfig(max_objects=1))
     with pytest.raises(NotReadyError, match="push a frame before adding objects"):

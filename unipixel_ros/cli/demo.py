@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from unipixel_ros.cli.options import add_model_option, add_rate_option
 from unipixel_ros.errors import ConfigError, UnipixelError
 from unipixel_ros.evaluation.scoring.queries import Query, QueryKind, QuerySpec
-from unipixel_ros.synthetic.scenes import GRASPABLE_CUP_QUESTION
+from unipixel_ros.synthetic.scene_queries import GRASPABLE_CUP_QUESTION
 
 if TYPE_CHECKING:
     from unipixel_ros.ros.evaluation.run_records import EvaluationConfig

@@ -6,9 +6,7 @@ This is the predictor-level core the ROS node drives (ROS-free). It is not threa
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -16,18 +14,14 @@ import numpy as np
 import torch
 
 from unipixel_ros.errors import BadInputError, ConfigError, NotReadyError
-from unipixel_ros.model import UniPixelPredictor, VisualPrompt
+from unipixel_ros.model import UniPixelPredictor
 from unipixel_ros.model.outputs import ObjectTrack
+from unipixel_ros.perception.cameras import CameraStream
+from unipixel_ros.perception.object_registry import ObjectRegistry
+from unipixel_ros.perception.prompt_conversion import sam_prompt, visual_prompt
 from unipixel_ros.perception.records import FrameOutput, ObjectPromptSpec, ObjectView, QueryOutput
-from unipixel_ros.sam import BoxPrompt, MaskPrompt, PointPrompt, SamPrompt, to_model_coordinates
-from unipixel_ros.tracking import (
-    FrameEncoder,
-    FrameResult,
-    ObjectState,
-    RingFrame,
-    StreamingTracker,
-    TrackerConfig,
-)
+from unipixel_ros.sam import MaskPrompt
+from unipixel_ros.tracking import FrameEncoder, StreamingTracker, TrackerConfig
 
 __all__ = ["FORBIDDEN_QUERY_TOKENS", "LivePerception", "PerceptionConfig"]
 
@@ -76,57 +70,6 @@ class PerceptionConfig:
             raise ConfigError("max_query_chars and stamp_capacity must be positive")
 
 
-@dataclass
-class _KnownObject:
-    camera: str
-    local_id: int | None  # the tracker's id; None when the object is not tracked
-    label: str
-
-
-class _Camera:
-    """One camera's tracker, its latest frame and the stamps of its recent frames."""
-
-    def __init__(self, name: str, tracker: StreamingTracker, stamp_capacity: int) -> None:
-        self.name = name
-        self.tracker = tracker
-        self.stamps: OrderedDict[int, int] = OrderedDict()  # stamp_ns -> frame index
-        self.stamp_capacity = stamp_capacity
-        self.latest: tuple[int, np.ndarray] | None = None  # (stamp_ns, rgb)
-
-    def remember(self, stamp_ns: int, frame_index: int, rgb: np.ndarray) -> None:
-        self.stamps[stamp_ns] = frame_index
-        while len(self.stamps) > self.stamp_capacity:
-            self.stamps.popitem(last=False)
-        self.latest = (stamp_ns, rgb)
-
-    def frame_at(self, stamp_ns: int | None) -> int | None:
-        """Ring frame index for a stamp (None: the latest frame)."""
-        if stamp_ns is None:
-            return None
-        index = self.stamps.get(stamp_ns)
-        if index is None or index not in self.tracker.ring.indices():
-            raise BadInputError(
-                f"no recent frame of camera {self.name!r} has stamp {stamp_ns} ns; use a stamp "
-                "of one of the last frames, or zero for the latest"
-            )
-        return index
-
-    def stamp_of(self, frame_index: int) -> int:
-        for stamp, index in self.stamps.items():
-            if index == frame_index:
-                return stamp
-        return 0
-
-    def recent_frames(self, count: int) -> list[RingFrame]:
-        """The last ``count`` ring frames that share the latest frame's size."""
-        frames = self.tracker.ring.frames()
-        if not frames or self.latest is None:
-            raise NotReadyError(f"no frame from camera {self.name!r} has arrived yet")
-        shape = self.latest[1].shape
-        same = [f for f in frames if f.image.shape == shape]
-        return same[-count:]
-
-
 class LivePerception:
     """Camera frames in; tracked objects, answers and new objects out.
 
@@ -148,17 +91,16 @@ class LivePerception:
         self.config = config
         self.frame_encoder = frame_encoder or FrameEncoder(model=predictor.model.sam2)
         self._cameras = {
-            name: _Camera(
-                name,
-                StreamingTracker(
+            name: CameraStream(
+                name=name,
+                tracker=StreamingTracker(
                     model=predictor.model.sam2, config=config.tracker, encoder=self.frame_encoder
                 ),
-                config.stamp_capacity,
+                stamp_capacity=config.stamp_capacity,
             )
             for name in config.cameras
         }
-        self._objects: dict[int, _KnownObject] = {}
-        self._ids = itertools.count(1)
+        self._objects = ObjectRegistry()
 
     # ------------------------------------------------------------------ frames
 
@@ -177,7 +119,7 @@ class LivePerception:
             camera=camera,
             frame_index=result.frame_index,
             stamp_ns=stamp_ns,
-            objects=self._views(cam, result, rgb.shape[:2]),
+            objects=self._objects.views(camera, result, rgb.shape[:2]),
         )
 
     # ------------------------------------------------------------------ requests
@@ -286,20 +228,18 @@ class LivePerception:
         views = []
         for prompt in prompts:
             result = cam.tracker.add_objects(
-                _sam_prompt(prompt, height=height, width=width, image_size=size),
+                sam_prompt(prompt, height=height, width=width, image_size=size),
                 frame_index=index,
             )
-            views.append(self._register(cam, result, (height, width), label=prompt.label))
+            views.append(
+                self._objects.register(cam.name, result, (height, width), label=prompt.label)
+            )
         return tuple(views)
 
     def remove_objects(self, object_ids: Sequence[int]) -> tuple[int, ...]:
         """Forget objects; unknown ids fail the whole request and nothing is removed."""
         object_ids = list(dict.fromkeys(object_ids))
-        unknown = sorted(set(object_ids) - set(self._objects))
-        if unknown:
-            raise BadInputError(f"unknown object ids {unknown}; known: {sorted(self._objects)}")
-        for object_id in object_ids:
-            known = self._objects.pop(object_id)
+        for known in self._objects.remove(object_ids):
             if known.local_id is not None:
                 self._cameras[known.camera].tracker.remove_object(known.local_id)
         return tuple(object_ids)
@@ -353,7 +293,7 @@ class LivePerception:
                 position = indices.index(wanted)
             height, width = frames[position].image.shape[:2]
             prompt.check_inside(width, height)
-            visual = _visual_prompt(prompt, position)
+            visual = visual_prompt(prompt, position)
             answer = self.predictor.describe(
                 np.stack([f.image for f in frames]),
                 question.replace("[0]", "[0] <|ref|>", 1),
@@ -392,15 +332,11 @@ class LivePerception:
 
     def tracked_ids(self) -> list[int]:
         """Ids of the objects being tracked, in channel order."""
-        return sorted(i for i, o in self._objects.items() if o.local_id is not None)
-
-    def latest_frame(self, camera: str) -> tuple[int, np.ndarray] | None:
-        """(stamp_ns, rgb) of the camera's latest frame, or None before the first."""
-        return self._camera(camera).latest
+        return self._objects.tracked_ids()
 
     # ------------------------------------------------------------------ internals
 
-    def _camera(self, name: str) -> _Camera:
+    def _camera(self, name: str) -> CameraStream:
         cam = self._cameras.get(name)
         if cam is None:
             raise BadInputError(f"unknown camera {name!r}; configured: {list(self._cameras)}")
@@ -419,7 +355,7 @@ class LivePerception:
 
     def _place(
         self,
-        cam: _Camera,
+        cam: CameraStream,
         frame_index: int,
         mask: np.ndarray,
         score: float,
@@ -432,59 +368,8 @@ class LivePerception:
             result = cam.tracker.add_objects(
                 MaskPrompt(masks=torch.from_numpy(mask[None].copy())), frame_index=frame_index
             )
-            return self._register(cam, result, mask.shape, label=label)
-        object_id = next(self._ids)
-        self._objects[object_id] = _KnownObject(camera=cam.name, local_id=None, label=label)
-        state = ObjectState.TRACKED if score > 0 else ObjectState.LOST
-        return ObjectView(
-            object_id=object_id,
-            label=label,
-            camera=cam.name,
-            score=score,
-            state=state,
-            mask=mask,
-            tracked=False,
-        )
-
-    def _register(
-        self, cam: _Camera, result: FrameResult, size: tuple[int, int], *, label: str
-    ) -> ObjectView:
-        local_id = result.object_ids[-1]
-        object_id = next(self._ids)
-        self._objects[object_id] = _KnownObject(camera=cam.name, local_id=local_id, label=label)
-        mask = result.masks(size)[-1].numpy()
-        return ObjectView(
-            object_id=object_id,
-            label=label,
-            camera=cam.name,
-            score=float(result.object_score_logits[-1]),
-            state=result.states[-1],
-            mask=mask,
-        )
-
-    def _views(
-        self, cam: _Camera, result: FrameResult, size: tuple[int, int]
-    ) -> tuple[ObjectView, ...]:
-        by_local = {
-            o.local_id: (object_id, o)
-            for object_id, o in self._objects.items()
-            if o.camera == cam.name and o.local_id is not None
-        }
-        masks = result.masks(size).numpy() if result.object_ids else None
-        views = []
-        for row, local_id in enumerate(result.object_ids):
-            object_id, known = by_local[local_id]
-            views.append(
-                ObjectView(
-                    object_id=object_id,
-                    label=known.label,
-                    camera=cam.name,
-                    score=float(result.object_score_logits[row]),
-                    state=result.states[row],
-                    mask=masks[row],  # type: ignore[index]
-                )
-            )
-        return tuple(sorted(views, key=lambda v: v.object_id))
+            return self._objects.register(cam.name, result, mask.shape, label=label)
+        return self._objects.register_untracked(cam.name, mask, score, label=label)
 
 
 class _TokenCounter:
@@ -505,29 +390,3 @@ def _present(track: ObjectTrack, index: int) -> bool:
 
 def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0
-
-
-def _visual_prompt(prompt: ObjectPromptSpec, frame_index: int) -> VisualPrompt:
-    if prompt.box is not None:
-        return VisualPrompt(frame_index=frame_index, box=prompt.box)
-    labelled = zip(prompt.points, prompt.point_labels, strict=True)
-    foreground = [point for point, label in labelled if label == 1]
-    return VisualPrompt(frame_index=frame_index, point=foreground[0])
-
-
-def _sam_prompt(prompt: ObjectPromptSpec, *, height: int, width: int, image_size: int) -> SamPrompt:
-    def scaled(xy: list[tuple[float, float]]) -> torch.Tensor:
-        return to_model_coordinates(
-            torch.tensor(xy, dtype=torch.float32),
-            frame_height=height,
-            frame_width=width,
-            image_size=image_size,
-        )
-
-    if prompt.box is not None:
-        corners = scaled([prompt.box[:2], prompt.box[2:]])
-        return BoxPrompt(boxes=corners.reshape(1, 4))
-    return PointPrompt(
-        coords=scaled(list(prompt.points))[None],
-        labels=torch.tensor([list(prompt.point_labels)], dtype=torch.int32),
-    )

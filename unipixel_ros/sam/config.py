@@ -364,10 +364,6 @@ class Sam2Config:
         """Side of the decoder's low-resolution mask logits (S / 4)."""
         return 4 * self.feature_grid_size
 
-    def with_image_size(self, image_size: int) -> Sam2Config:
-        """The same architecture at another input size."""
-        return replace(self, image_size=image_size)
-
     @classmethod
     def hiera_b_plus(cls, image_size: int = 768) -> Sam2Config:
         """SAM 2.1 hiera-b+ (``sam2.1_hiera_b+.yaml``) at ``image_size`` (UniPixel: 768)."""

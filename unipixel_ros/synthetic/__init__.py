@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from unipixel_ros.evaluation.bags.layout import CAMERA_LINK_FRAME, OPTICAL_FRAME, TABLE_FRAME
 from unipixel_ros.synthetic.camera import (
     OPTICAL_IN_CAMERA_LINK,
     PinholeCamera,
@@ -24,22 +25,15 @@ from unipixel_ros.synthetic.renderer import (
     RenderedView,
     render_view,
 )
+from unipixel_ros.synthetic.scene_config import SceneConfig
+from unipixel_ros.synthetic.scene_layout import generate_scene
 from unipixel_ros.synthetic.scene_objects import (
     Colour,
     ObjectKind,
     SceneObject,
 )
-from unipixel_ros.synthetic.scenes import (
-    CAMERA_LINK_FRAME,
-    GRASPABLE_CUP_QUESTION,
-    OPTICAL_FRAME,
-    REGION_PLACEHOLDER,
-    TABLE_FRAME,
-    Scene,
-    SceneConfig,
-    SceneFrame,
-    generate_scene,
-)
+from unipixel_ros.synthetic.scene_queries import GRASPABLE_CUP_QUESTION, REGION_PLACEHOLDER
+from unipixel_ros.synthetic.scenes import Scene, SceneFrame
 
 __all__ = [
     "CAMERA_LINK_FRAME",

@@ -18,11 +18,9 @@ from unipixel_ros.evaluation.bags.layout import (
 from unipixel_ros.evaluation.bags.messages import StampedTransform
 from unipixel_ros.evaluation.bags.writer import CameraBagWriter, WrittenBag
 from unipixel_ros.evaluation.scoring.queries import save_query_spec
-from unipixel_ros.synthetic.scenes import (
-    Scene,
-    SceneConfig,
-    generate_scene,
-)
+from unipixel_ros.synthetic.scene_config import SceneConfig
+from unipixel_ros.synthetic.scene_layout import generate_scene
+from unipixel_ros.synthetic.scenes import Scene
 
 __all__ = ["generate_sample_bag", "write_scene_bag"]
 

@@ -13,7 +13,7 @@ from unipixel_ros.tracking.memory_bank import (
     ObjectMemoryBank,
     ObjectState,
 )
-from unipixel_ros.tracking.pooling import MaskFeaturePooler, PooledFeatures, RingMasks
+from unipixel_ros.tracking.ring_masks import RingMasks
 from unipixel_ros.tracking.tracker import (
     FeatureTracker,
     FrameResult,
@@ -31,13 +31,11 @@ __all__ = [
     "FrameRing",
     "ImageEncoderRunner",
     "InferenceWorker",
-    "MaskFeaturePooler",
     "MemoryEntry",
     "MemoryWindows",
     "ObjectMemory",
     "ObjectMemoryBank",
     "ObjectState",
-    "PooledFeatures",
     "RingFrame",
     "RingMasks",
     "StreamingTracker",

@@ -119,7 +119,6 @@ class ObjectMemoryBank:
         self._memory_dtype = memory_dtype
         self._objects: OrderedDict[int, ObjectMemory] = OrderedDict()
         self._ids = itertools.count()
-        self._version = 0
 
     @property
     def max_objects(self) -> int:
@@ -128,11 +127,6 @@ class ObjectMemoryBank:
     @property
     def windows(self) -> MemoryWindows:
         return self._windows
-
-    @property
-    def version(self) -> int:
-        """Changes whenever objects, masks or memories change (for caches built on the bank)."""
-        return self._version
 
     def ids(self) -> tuple[int, ...]:
         """Ids of the current objects, in the order they were added."""
@@ -189,7 +183,6 @@ class ObjectMemoryBank:
         if mask is not None:
             memory.masks[frame_index] = mask
         self._objects[object_id] = memory
-        self._version += 1
         return object_id
 
     def record(
@@ -215,7 +208,6 @@ class ObjectMemoryBank:
         if mask is not None:
             memory.masks[frame_index] = mask
         self._evict(memory)
-        self._version += 1
 
     def prune_masks(self, keep: Iterable[int]) -> None:
         """Drop masks of frames not in ``keep`` (the ring's frames)."""
@@ -223,18 +215,15 @@ class ObjectMemoryBank:
         for memory in self._objects.values():
             for frame in [t for t in memory.masks if t not in kept]:
                 del memory.masks[frame]
-        self._version += 1
 
     def remove(self, object_id: int) -> None:
         """Forget one object; its id is never given out again."""
         self.get(object_id)
         del self._objects[object_id]
-        self._version += 1
 
     def reset(self) -> None:
         """Forget every object; ids keep counting (never reused within a run)."""
         self._objects.clear()
-        self._version += 1
 
     def held_tensors(self) -> int:
         """Number of tensors the bank references (a bound check for tests and diagnostics)."""

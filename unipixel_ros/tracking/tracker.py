@@ -32,7 +32,7 @@ from unipixel_ros.tracking.memory_bank import (
     ObjectMemoryBank,
     ObjectState,
 )
-from unipixel_ros.tracking.pooling import MaskFeaturePooler, PooledFeatures, RingMasks
+from unipixel_ros.tracking.ring_masks import RingMasks
 
 __all__ = ["FeatureTracker", "FrameResult", "StreamingTracker", "memory_windows"]
 
@@ -297,7 +297,6 @@ class StreamingTracker:
         self._ring = FrameRing(capacity=config.ring_capacity, stride=config.ring_stride)
         self._next_index = 0
         self._latest: tuple[int, FrameFeatures, tuple[int, int]] | None = None
-        self._pooled: tuple[tuple, PooledFeatures] | None = None
 
     @property
     def bank(self) -> ObjectMemoryBank:
@@ -379,7 +378,6 @@ class StreamingTracker:
         self._bank.reset()
         self._ring.clear()
         self._latest = None
-        self._pooled = None
 
     def ring_masks(self, object_ids: tuple[int, ...] | None = None) -> RingMasks:
         """Per-object masks on the ring's frames (for `<|mem|>` pooling)."""
@@ -400,18 +398,3 @@ class StreamingTracker:
             frames=np.stack([f.image for f in frames]),
             masks=masks,
         )
-
-    def pooled_features(self, pooler: MaskFeaturePooler) -> PooledFeatures:
-        """`<|mem|>` features of every object over the ring, recomputed only when the ring or
-        the objects changed since the last call with the same pooler."""
-        key = (id(pooler), self._ring.indices(), self._bank.version)
-        if self._pooled is not None and self._pooled[0] == key:
-            return self._pooled[1]
-        ring = self.ring_masks()
-        pooled = PooledFeatures(
-            object_ids=ring.object_ids,
-            frame_indices=ring.frame_indices,
-            features=pooler.pool(ring.frames, ring.masks),
-        )
-        self._pooled = (key, pooled)
-        return pooled

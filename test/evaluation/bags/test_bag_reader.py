@@ -17,7 +17,8 @@ from unipixel_ros.evaluation.bags.reader import bag_topic_counts, read_bag_frame
 from unipixel_ros.evaluation.bags.writer import CameraBagWriter
 from unipixel_ros.synthetic.camera import PinholeCamera
 from unipixel_ros.synthetic.sample_bag import write_scene_bag
-from unipixel_ros.synthetic.scenes import SceneConfig, generate_scene
+from unipixel_ros.synthetic.scene_config import SceneConfig
+from unipixel_ros.synthetic.scene_layout import generate_scene
 
 
 @pytest.fixture(scope="module")

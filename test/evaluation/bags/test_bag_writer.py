@@ -17,7 +17,8 @@ from unipixel_ros.evaluation.bags.writer import CameraBagWriter
 from unipixel_ros.evaluation.scoring.queries import load_query_spec
 from unipixel_ros.synthetic.camera import PinholeCamera
 from unipixel_ros.synthetic.sample_bag import generate_sample_bag, write_scene_bag
-from unipixel_ros.synthetic.scenes import SceneConfig, generate_scene
+from unipixel_ros.synthetic.scene_config import SceneConfig
+from unipixel_ros.synthetic.scene_layout import generate_scene
 
 TOPICS = BagTopics()
 SCENE_CONFIG = SceneConfig(width=96, height=72, frame_count=3)

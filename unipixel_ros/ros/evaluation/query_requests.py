@@ -30,7 +30,7 @@ from unipixel_ros.ros.evaluation.client import UnipixelClient
 from unipixel_ros.ros.evaluation.frame_replay import PublishedFrame
 from unipixel_ros.ros.evaluation.result_recorder import ResultRecorder, mask_from_message
 from unipixel_ros.stamps import ns_to_sec_nanosec, stamp_to_ns
-from unipixel_ros.synthetic.scenes import REGION_PLACEHOLDER
+from unipixel_ros.synthetic.scene_queries import REGION_PLACEHOLDER
 
 __all__ = ["QueryRequests", "TrackedQuery"]
 
