@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,6 +44,7 @@ from unipixel_ros.model.qwen_preprocessing import QwenVideoSpec, sample_frame_in
 from unipixel_ros.model.seg_tracking import seg_tracks
 from unipixel_ros.model.tokenizer import REF_TOKEN, SEG_TOKEN, QwenTokenizer, build_tiny_tokenizer
 from unipixel_ros.model.unipixel_model import UniPixelModel
+from unipixel_ros.sam import FrameFeatures
 
 __all__ = ["TINY_RANDOM_MODEL", "TextObserver", "UniPixelPredictor"]
 
@@ -146,6 +148,7 @@ class UniPixelPredictor:
         *,
         response: str | None = None,
         on_text: TextObserver | None = None,
+        features: Sequence[FrameFeatures] | None = None,
     ) -> PixelAnswer:
         """Flow 1: answer ``question`` and track one object per ``<|seg|>``.
 
@@ -156,6 +159,7 @@ class UniPixelPredictor:
                 ``<|seg|>`` in it are decoded.
             on_text: called with the answer text so far after each token; returning False
                 cancels (`CancelledError`).
+            features: the frames' SAM 2.1 features if known (e.g. the tracker's); None encodes.
 
         Returns:
             ``PixelAnswer``; tracks cover every input frame (``segment_all_frames``) or the
@@ -166,7 +170,9 @@ class UniPixelPredictor:
         query = self._query([frame_list[i] for i in indices], question, response=response)
         generation = self._generate(query, {}, teacher_forced=response is not None, on_text=on_text)
         tracked = range(len(frame_list)) if self.settings.segment_all_frames else indices
-        return self._answer(query, generation, frame_list, tuple(indices), tuple(tracked))
+        return self._answer(
+            query, generation, frame_list, tuple(indices), tuple(tracked), features=features
+        )
 
     @torch.inference_mode()
     def describe(
@@ -176,6 +182,7 @@ class UniPixelPredictor:
         prompts: Sequence[VisualPrompt],
         *,
         on_text: TextObserver | None = None,
+        features: Sequence[FrameFeatures] | None = None,
     ) -> PixelAnswer:
         """Flow 2: visual prompts -> ``<|ref|>`` -> answer.
 
@@ -184,7 +191,7 @@ class UniPixelPredictor:
             question: must hold one ``<|ref|>`` per prompt, in order; objects are usually
                 written ``"[0] <|ref|>"``.
             prompts: one point or box per object, on a given frame (frame pixels).
-            on_text: streaming observer, as in ``segment``.
+            on_text, features: as in ``segment``.
 
         Returns:
             ``PixelAnswer`` (tracks only if the answer contains ``<|seg|>``).
@@ -198,7 +205,8 @@ class UniPixelPredictor:
             self.model, frame_list, indices, prompts, grid_t=query.video.grid_thw[0]
         )
         generation = self._generate(query, {"ref": refs}, teacher_forced=False, on_text=on_text)
-        return self._answer(query, generation, frame_list, tuple(indices), tuple(indices))
+        kept = tuple(indices)
+        return self._answer(query, generation, frame_list, kept, kept, features=features)
 
     @torch.inference_mode()
     def localize(
@@ -313,6 +321,7 @@ class UniPixelPredictor:
         question: str,
         *,
         on_text: TextObserver | None = None,
+        features: Sequence[FrameFeatures] | None = None,
     ) -> PixelAnswer:
         """Flow 4 (PRIMA): several images (e.g. one per camera) as one video.
 
@@ -323,7 +332,7 @@ class UniPixelPredictor:
         Args:
             images: `(H_i, W_i, 3)` uint8 RGB arrays; at most ``settings.video.sample_frames``.
             question: the question about the images.
-            on_text: streaming observer, as in ``segment``.
+            on_text, features: as in ``segment`` (one feature set per image).
         """
         image_list = list(images)
         if not 1 <= len(image_list) <= self.settings.video.sample_frames:
@@ -334,7 +343,7 @@ class UniPixelPredictor:
         query = self._query(image_list, question)
         generation = self._generate(query, {}, teacher_forced=False, on_text=on_text)
         every = tuple(range(len(image_list)))
-        return self._answer(query, generation, image_list, every, every)
+        return self._answer(query, generation, image_list, every, every, features=features)
 
     def _query(
         self, frames: list[np.ndarray], question: str, *, response: str | None = None
@@ -365,30 +374,21 @@ class UniPixelPredictor:
             ref=extra.get("ref"),
             mem=extra.get("mem"),
         )
-        max_new_tokens = 0 if teacher_forced else self.settings.max_new_tokens
-        stop_ids = self.tokenizer.stop_ids
         on_tokens = None if on_text is None else (lambda t: on_text(self.tokenizer.decode(t)))
+        request: dict[str, Any] = {
+            "input_ids": inputs.input_ids,
+            "inputs_embeds": inputs.inputs_embeds,
+            "positions": inputs.positions,
+            "max_new_tokens": 0 if teacher_forced else self.settings.max_new_tokens,
+            "stop_ids": self.tokenizer.stop_ids,
+            "on_tokens": on_tokens,
+        }
         if self._decoder is not None:
             try:
-                return self._decoder.generate(
-                    input_ids=inputs.input_ids,
-                    inputs_embeds=inputs.inputs_embeds,
-                    positions=inputs.positions,
-                    max_new_tokens=max_new_tokens,
-                    stop_ids=stop_ids,
-                    on_tokens=on_tokens,
-                )
+                return self._decoder.generate(**request)
             except BadInputError as err:  # e.g. the prompt does not fit a static cache
                 _LOG.debug("decoder refused the prompt (%s); using generate_greedy", err)
-        return generate_greedy(
-            self.model,
-            input_ids=inputs.input_ids,
-            inputs_embeds=inputs.inputs_embeds,
-            positions=inputs.positions,
-            max_new_tokens=max_new_tokens,
-            stop_ids=stop_ids,
-            on_tokens=on_tokens,
-        )
+        return generate_greedy(self.model, **request)
 
     def _answer(
         self,
@@ -397,6 +397,8 @@ class UniPixelPredictor:
         frames: list[np.ndarray],
         frame_indices: tuple[int, ...],
         mask_frame_indices: tuple[int, ...],
+        *,
+        features: Sequence[FrameFeatures] | None = None,
     ) -> PixelAnswer:
         text = self.tokenizer.decode(generation.token_ids)
         tracks = seg_tracks(
@@ -406,6 +408,7 @@ class UniPixelPredictor:
             text=text,
             frames=[frames[i] for i in mask_frame_indices],
             encode_batch_size=self.settings.encode_batch_size,
+            features=None if features is None else [features[i] for i in mask_frame_indices],
         )
         return PixelAnswer(
             text=text,

@@ -1,4 +1,5 @@
-"""A bounded ring of recent camera frames: the video context for language queries."""
+"""A bounded ring of recent camera frames and their SAM 2.1 features: the video context for
+language queries, which reuse the features the tracker computed instead of encoding again."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from typing import NamedTuple
 import numpy as np
 
 from unipixel_ros.errors import BadInputError, ConfigError
+from unipixel_ros.sam import FrameFeatures
 
-__all__ = ["FrameRing", "RingFrame"]
+__all__ = ["FrameRing", "RingFrame", "check_frame"]
+
+
+def check_frame(image: np.ndarray) -> None:
+    """`BadInputError` unless ``image`` is a `(H, W, 3)` uint8 array."""
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
+        raise BadInputError(
+            f"frame must be a (H, W, 3) uint8 array, got {image.shape} {image.dtype}"
+        )
 
 
 class RingFrame(NamedTuple):
@@ -17,10 +27,13 @@ class RingFrame(NamedTuple):
 
     frame_index: the stream's frame index (monotonic, never reused).
     image (`np.ndarray` of shape `(H, W, 3)`, uint8 RGB): a private copy.
+    features: the frame's SAM 2.1 image features, as the tracker computed them (never
+        modified afterwards, so a snapshot may share them); None when pushed without.
     """
 
     frame_index: int
     image: np.ndarray
+    features: FrameFeatures | None = None
 
 
 class FrameRing:
@@ -29,7 +42,8 @@ class FrameRing:
     Eviction rule: a pushed frame is retained when ``(index - first_index) % stride == 0``,
     where ``first_index`` is the first index pushed since the last `clear`; when the ring is
     full, retaining a frame evicts the oldest retained one (FIFO). Frames not retained are not
-    copied. Memory is bounded by ``capacity`` frames.
+    copied. Memory is bounded by ``capacity`` frames and their features
+    (`FrameFeatures.nbytes` each; docs/memory-bank.md gives the sizes).
 
     Args:
         capacity: most frames kept.
@@ -55,17 +69,15 @@ class FrameRing:
     def stride(self) -> int:
         return self._stride
 
-    def push(self, index: int, image: np.ndarray) -> bool:
+    def push(self, index: int, image: np.ndarray, features: FrameFeatures | None = None) -> bool:
         """Offer frame ``index``; returns True when it was retained.
 
         Args:
             index: frame index, strictly greater than the previous one.
             image (`np.ndarray` of shape `(H, W, 3)`, uint8).
+            features: the frame's SAM 2.1 features, kept with it when it is retained.
         """
-        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
-            raise BadInputError(
-                f"frame must be a (H, W, 3) uint8 array, got {image.shape} {image.dtype}"
-            )
+        check_frame(image)
         if self._last_index is not None and index <= self._last_index:
             raise BadInputError(f"frame index must increase: got {index} after {self._last_index}")
         if self._first_index is None:
@@ -73,7 +85,8 @@ class FrameRing:
         self._last_index = index
         if (index - self._first_index) % self._stride != 0:
             return False
-        self._frames.append(RingFrame(frame_index=index, image=np.array(image, copy=True)))
+        copy = np.array(image, copy=True)
+        self._frames.append(RingFrame(frame_index=index, image=copy, features=features))
         return True
 
     def frames(self) -> list[RingFrame]:

@@ -1,5 +1,8 @@
 """SAM 2.1 tracking over an endless stream: one encoder pass per frame, per-object memory.
 
+Every frame is encoded once, when it arrives; the ring keeps the features of the frames it
+retains, so prompts on older frames and language queries never encode a frame again.
+
 `FeatureTracker` is the core (features in, masks out) shared by the streaming tracker and the
 offline clip API; `StreamingTracker` adds the camera side: preprocessing, the `FrameRing`, and
 per-object masks on ring frames for `<|mem|>` pooling.
@@ -24,7 +27,7 @@ from unipixel_ros.sam import FrameFeatures, Sam2Model, SamPrompt
 from unipixel_ros.sam.postprocessing import masks_from_logits
 from unipixel_ros.tracking.config import TrackerConfig
 from unipixel_ros.tracking.frame_encoder import FrameEncoder
-from unipixel_ros.tracking.frame_ring import FrameRing
+from unipixel_ros.tracking.frame_ring import FrameRing, check_frame
 from unipixel_ros.tracking.memory_bank import (
     MemoryEntry,
     MemoryWindows,
@@ -320,25 +323,37 @@ class StreamingTracker:
         """
         if not isinstance(frame, np.ndarray) or frame.ndim != 3:
             raise BadInputError(f"frame must be a (H, W, 3) uint8 array, got {frame!r:.80}")
+        check_frame(frame)
         index = self._next_index
-        retained = self._ring.push(index, frame)
-        self._next_index += 1
         features = self._encoder.encode(frame)
+        retained = self._ring.push(index, frame, features)
+        self._next_index += 1
         self._latest = (index, features, (frame.shape[0], frame.shape[1]))
         result = self._core.track(features, index, keep_mask=retained)
         self._bank.prune_masks(self._ring.indices())
         return result
 
     @torch.inference_mode()
-    def add_objects(self, prompt: SamPrompt, *, frame_index: int | None = None) -> FrameResult:
+    def add_objects(
+        self,
+        prompt: SamPrompt,
+        *,
+        frame_index: int | None = None,
+        features: FrameFeatures | None = None,
+    ) -> FrameResult:
         """Start tracking ``prompt.num_objects`` new objects.
+
+        No frame is encoded here: the prompted frame and the frames after it use the features
+        the tracker computed when they arrived (kept in the ring).
 
         Args:
             prompt: in model input pixels (see `unipixel_ros.sam.to_model_coordinates`).
-            frame_index: the frame the prompt refers to: the latest frame (default) or a frame
-                still in the ring. For an older frame, the new objects are caught up by
-                tracking them through the later ring frames (at the ring's stride), so a
+            frame_index: the frame the prompt refers to: the latest frame (default) or an older
+                one. For an older frame, the new objects are caught up by tracking them through
+                the later ring frames (at the ring's stride) and the latest frame, so a
                 language query that took a while still lands on the current frame.
+            features: the features of ``frame_index`` when it has left the ring (e.g. from a
+                query's snapshot); ignored while the ring still holds the frame.
 
         Returns:
             The prompted frame's result for the new objects (their ids are in ``object_ids``).
@@ -351,14 +366,18 @@ class StreamingTracker:
             return self._core.start(
                 latest_features, index, prompt, keep_mask=index in self._ring.indices()
             )
-        start_frame = self._ring.get(index)
-        result = self._core.start(
-            self._encoder.encode(start_frame.image), index, prompt, keep_mask=True
-        )
+        in_ring = index in self._ring.indices()
+        start_features = self._ring.get(index).features if in_ring else features
+        if start_features is None:
+            raise BadInputError(
+                f"frame {index} is neither in the ring (retained: {self._ring.indices()}) nor "
+                "given with its features"
+            )
+        result = self._core.start(start_features, index, prompt, keep_mask=in_ring)
         for later in self._ring.frames():
-            if later.frame_index > index:
+            if later.frame_index > index and later.features is not None:
                 self._core.track(
-                    self._encoder.encode(later.image),
+                    later.features,
                     later.frame_index,
                     keep_mask=True,
                     object_ids=result.object_ids,
