@@ -1,7 +1,9 @@
 """Live perception: camera streams, a tracker per camera, and UniPixel queries over them.
 
-This is the predictor-level core the ROS node drives (ROS-free). It is not thread-safe: one
-`InferenceWorker` thread calls every method (see `unipixel_ros.tracking.worker`).
+This is the predictor-level core the ROS node drives (ROS-free), in two lanes
+(`unipixel_ros.perception.lanes`): `push_frame`, `add_objects`, `remove_objects` and `reset`
+run on the tracking lane; `query` and `describe` run on the reasoning lane and reach the
+trackers only through the tracking lane (a snapshot, then placing the answer's objects).
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ from unipixel_ros.errors import BadInputError, ConfigError, NotReadyError
 from unipixel_ros.model import UniPixelPredictor
 from unipixel_ros.model.outputs import ObjectTrack
 from unipixel_ros.perception.cameras import CameraStream
+from unipixel_ros.perception.lanes import (
+    CameraSnapshot,
+    InlineTrackingLane,
+    TrackingLane,
+    frame_features,
+)
 from unipixel_ros.perception.object_registry import ObjectRegistry
 from unipixel_ros.perception.prompt_conversion import sam_prompt, visual_prompt
 from unipixel_ros.perception.records import FrameOutput, ObjectPromptSpec, ObjectView, QueryOutput
@@ -78,6 +86,8 @@ class LivePerception:
         config: cameras and capacities.
         frame_encoder: the image-encoder pass every camera's tracker runs per frame (shared);
             eager by default.
+        tracking_lane: where the trackers live; the reasoning methods take their snapshots and
+            place their objects through it. Inline (the caller's thread) by default.
     """
 
     def __init__(
@@ -86,9 +96,11 @@ class LivePerception:
         predictor: UniPixelPredictor,
         config: PerceptionConfig,
         frame_encoder: FrameEncoder | None = None,
+        tracking_lane: TrackingLane | None = None,
     ) -> None:
         self.predictor = predictor
         self.config = config
+        self.tracking_lane: TrackingLane = tracking_lane or InlineTrackingLane()
         self.frame_encoder = frame_encoder or FrameEncoder(model=predictor.model.sam2)
         self._cameras = {
             name: CameraStream(
@@ -149,51 +161,52 @@ class LivePerception:
         names = tuple(cameras) or (self.config.cameras[0],)
         if len(set(names)) != len(names):
             raise BadInputError(f"cameras must not repeat: {list(names)}")
-        cams = [self._camera(name) for name in names]
         count = num_frames or self.config.query_frames
         capacity = self.config.tracker.ring_capacity
         if not 1 <= count <= capacity:
             raise BadInputError(f"num_frames is {num_frames}; use 0 (default) or 1..{capacity}")
+        per_camera = count if len(names) == 1 else 1
+        snapshots = self.tracking_lane.run(
+            lambda: tuple(self._snapshot(self._camera(n), per_camera) for n in names)
+        )
         tokens = _TokenCounter(on_text)
         started = time.perf_counter()
-        if len(cams) == 1:
-            frames = cams[0].recent_frames(count)
+        if len(snapshots) == 1:
+            (only,) = snapshots
             answer = self.predictor.segment(
-                np.stack([f.image for f in frames]), text, on_text=tokens
+                only.images(), text, on_text=tokens, features=frame_features(only.frames)
             )
-            model_ms = _ms_since(started)
-            last = frames[-1]
             placements = [
-                (cams[0], last.frame_index, track_.masks[-1], float(track_.object_scores[-1]))
+                (only, track_.masks[-1], float(track_.object_scores[-1]))
                 for track_ in answer.tracks
             ]
-            stamp = cams[0].stamp_of(last.frame_index)
-            used = len(frames)
         else:
-            latest = [(cam, cam.recent_frames(1)[-1]) for cam in cams]
-            answer = self.predictor.multi_image([f.image for _, f in latest], text, on_text=tokens)
-            model_ms = _ms_since(started)
+            latest = [s.last for s in snapshots]
+            answer = self.predictor.multi_image(
+                [f.image for f in latest], text, on_text=tokens, features=frame_features(latest)
+            )
             placements = [
-                (cam, frame.frame_index, track_.masks[i], float(track_.object_scores[i]))
+                (snapshot, track_.masks[i], float(track_.object_scores[i]))
                 for track_ in answer.tracks
-                for i, (cam, frame) in enumerate(latest)
+                for i, snapshot in enumerate(snapshots)
                 if _present(track_, i)
             ]
-            stamp = cams[0].stamp_of(latest[0][1].frame_index)
-            used = len(latest)
+        model_ms = _ms_since(started)
         started = time.perf_counter()
         label = text.strip()
-        objects = tuple(
-            self._place(cam, frame_index, mask, score, label=label, track=track)
-            for cam, frame_index, mask, score in placements
+        objects = self.tracking_lane.run(
+            lambda: tuple(
+                self._place(snapshot, mask, score, label=label, track=track)
+                for snapshot, mask, score in placements
+            )
         )
         return QueryOutput(
             text=answer.text,
             objects=objects,
             referenced_ids=(),
             cameras=names,
-            stamp_ns=stamp,
-            num_frames=used,
+            stamp_ns=snapshots[0].stamp_ns,
+            num_frames=sum(len(s.frames) for s in snapshots),
             tokens_generated=tokens.count,
             model_ms=model_ms,
             tracking_ms=_ms_since(started),
@@ -276,53 +289,36 @@ class LivePerception:
         if "[0]" not in question:
             question = f"About [0]: {question}"
         tokens = _TokenCounter(on_text)
-        started = time.perf_counter()
-        described: tuple[int, ...] = ()
         if prompt is not None:
-            cam = self._camera(camera or self.config.cameras[0])
-            frames = cam.recent_frames(self.config.query_frames)
-            wanted = cam.frame_at(stamp_ns)
-            position = len(frames) - 1
-            if wanted is not None:
-                indices = [f.frame_index for f in frames]
-                if wanted not in indices:
-                    raise BadInputError(
-                        f"the frame with stamp {stamp_ns} ns is older than the last "
-                        f"{len(frames)} frames that describe looks at; use a newer stamp or 0"
-                    )
-                position = indices.index(wanted)
-            height, width = frames[position].image.shape[:2]
-            prompt.check_inside(width, height)
-            visual = visual_prompt(prompt, position)
+            snapshot, position = self.tracking_lane.run(
+                lambda: self._prompt_snapshot(camera, prompt, stamp_ns)
+            )
+            started = time.perf_counter()
             answer = self.predictor.describe(
-                np.stack([f.image for f in frames]),
+                snapshot.images(),
                 question.replace("[0]", "[0] <|ref|>", 1),
-                [visual],
+                [visual_prompt(prompt, position)],
                 on_text=tokens,
+                features=frame_features(snapshot.frames),
             )
-            text = answer.text
-        elif object_id is not None:
-            known = self._objects.get(int(object_id))
-            if known is None or known.local_id is None:
-                raise BadInputError(
-                    f"object {object_id} is not tracked; tracked: {self.tracked_ids()}"
-                )
-            cam = self._cameras[known.camera]
-            ring = cam.tracker.ring_masks((known.local_id,))
-            frames = cam.recent_frames(len(ring.frame_indices))
-            keep = [ring.frame_indices.index(f.frame_index) for f in frames]
-            masks = ring.masks[0, keep].numpy()
+            text, described = answer.text, ()
+        else:
+            assert object_id is not None  # exactly one of prompt and object_id, checked above
+            tracked_id = int(object_id)
+            snapshot = self.tracking_lane.run(lambda: self._object_snapshot(tracked_id))
+            started = time.perf_counter()
+            assert snapshot.masks is not None  # an object snapshot always has its masks
             memory = self.predictor.answer_with_memory(
-                np.stack([f.image for f in frames]), question, {0: masks}, on_text=tokens
+                snapshot.images(), question, {0: snapshot.masks}, on_text=tokens
             )
-            text, described = memory.text, (int(object_id),)
+            text, described = memory.text, (tracked_id,)
         return QueryOutput(
             text=text,
             objects=(),
             referenced_ids=described,
-            cameras=(cam.name,),
-            stamp_ns=cam.stamp_of(frames[-1].frame_index),
-            num_frames=len(frames),
+            cameras=(snapshot.camera,),
+            stamp_ns=snapshot.stamp_ns,
+            num_frames=len(snapshot.frames),
             tokens_generated=tokens.count,
             model_ms=_ms_since(started),
             tracking_ms=0.0,
@@ -353,20 +349,67 @@ class LivePerception:
         if found:
             raise BadInputError(f"the query contains reserved tokens {found}")
 
+    def _snapshot(self, cam: CameraStream, count: int) -> CameraSnapshot:
+        """The last ``count`` ring frames of ``cam`` (tracking lane)."""
+        frames = tuple(cam.recent_frames(count))
+        return CameraSnapshot(
+            camera=cam.name, frames=frames, stamp_ns=cam.stamp_of(frames[-1].frame_index)
+        )
+
+    def _prompt_snapshot(
+        self, camera: str, prompt: ObjectPromptSpec, stamp_ns: int | None
+    ) -> tuple[CameraSnapshot, int]:
+        """The frames a Describe with a prompt reads, and the prompted one's position in them."""
+        cam = self._camera(camera or self.config.cameras[0])
+        snapshot = self._snapshot(cam, self.config.query_frames)
+        wanted = cam.frame_at(stamp_ns)
+        position = len(snapshot.frames) - 1
+        if wanted is not None:
+            indices = [f.frame_index for f in snapshot.frames]
+            if wanted not in indices:
+                raise BadInputError(
+                    f"the frame with stamp {stamp_ns} ns is older than the last "
+                    f"{len(indices)} frames that describe looks at; use a newer stamp or 0"
+                )
+            position = indices.index(wanted)
+        height, width = snapshot.frames[position].image.shape[:2]
+        prompt.check_inside(width, height)
+        return snapshot, position
+
+    def _object_snapshot(self, object_id: int) -> CameraSnapshot:
+        """A tracked object's ring frames and its masks on them (tracking lane)."""
+        known = self._objects.get(object_id)
+        if known is None or known.local_id is None:
+            raise BadInputError(f"object {object_id} is not tracked; tracked: {self.tracked_ids()}")
+        cam = self._cameras[known.camera]
+        ring = cam.tracker.ring_masks((known.local_id,))
+        snapshot = self._snapshot(cam, len(ring.frame_indices))
+        keep = [ring.frame_indices.index(f.frame_index) for f in snapshot.frames]
+        return CameraSnapshot(
+            camera=snapshot.camera,
+            frames=snapshot.frames,
+            stamp_ns=snapshot.stamp_ns,
+            masks=ring.masks[0, keep].numpy(),
+        )
+
     def _place(
         self,
-        cam: CameraStream,
-        frame_index: int,
+        snapshot: CameraSnapshot,
         mask: np.ndarray,
         score: float,
         *,
         label: str,
         track: bool,
     ) -> ObjectView:
-        """Register an object a query named; with ``track`` the tracker follows its mask."""
+        """Register an object a query named on the snapshot's last frame (tracking lane); with
+        ``track`` the tracker follows its mask, caught up to the newest frame from the cached
+        features of the frames tracked since."""
+        cam = self._cameras[snapshot.camera]
         if track and mask.any():
             result = cam.tracker.add_objects(
-                MaskPrompt(masks=torch.from_numpy(mask[None].copy())), frame_index=frame_index
+                MaskPrompt(masks=torch.from_numpy(mask[None].copy())),
+                frame_index=snapshot.last.frame_index,
+                features=snapshot.last.features,
             )
             return self._objects.register(cam.name, result, mask.shape, label=label)
         return self._objects.register_untracked(cam.name, mask, score, label=label)

@@ -1,8 +1,10 @@
-"""One inference thread that takes the latest frame and interleaves queued requests.
+"""An inference thread (a lane) that takes the latest frame and interleaves queued requests.
 
-Concurrency model (frames keep coming while a language query runs):
+The node runs two: the tracking lane (frames and the short SAM-only requests) and the reasoning
+lane (language requests, no frames). Concurrency model of one lane:
 
-- One worker thread owns the model and the tracker; nothing else touches them.
+- The lane's thread owns what its work touches; the tracking lane's thread alone touches the
+  trackers. Another thread reaches them through `run` (ahead of the queue, blocking).
 - Frames: `submit_frame` puts a frame in its source's slot of one (one slot per camera) and
   never blocks. A frame still waiting when a newer one of the same source arrives is dropped
   (drop-oldest) and counted in ``frames_dropped``. Frames are never queued, so memory does not
@@ -17,16 +19,24 @@ Concurrency model (frames keep coming while a language query runs):
   source is processed afterwards.
 - Errors: a frame that fails is counted in ``frame_errors`` and handed to ``on_frame_error``;
   the thread keeps running.
+- CUDA: with a CUDA ``device`` every item runs on the lane's own CUDA stream, so one lane's
+  kernels do not queue behind the other's. `run` orders the caller's current stream after the
+  work it ran (an event), so results cross lanes safely. (Written for CUDA, not yet run on a
+  GPU: docs/known-limits.md.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
 from typing import Any, Generic, NamedTuple, TypeVar
+
+import torch
 
 from unipixel_ros.errors import BusyError, ConfigError, NotReadyError
 
@@ -40,10 +50,11 @@ T = TypeVar("T")
 
 
 class WorkerStats(NamedTuple):
-    """Counters since `InferenceWorker.start`.
+    """Counters since `InferenceWorker.start`, and what the lane does now.
 
     A frame counts as processed once the model has run on it, before its result is delivered;
-    a delivery that fails counts as a frame error as well.
+    a delivery that fails counts as a frame error as well. ``running`` names the request in
+    progress ("" when none) and ``running_s`` says for how long it has run.
     """
 
     frames_received: int
@@ -52,6 +63,9 @@ class WorkerStats(NamedTuple):
     frame_errors: int
     requests_done: int
     requests_rejected: int
+    requests_waiting: int
+    running: str
+    running_s: float
 
 
 class InferenceWorker(Generic[FrameT, ResultT]):
@@ -59,23 +73,26 @@ class InferenceWorker(Generic[FrameT, ResultT]):
 
     Args:
         process_frame: runs on the worker thread for each frame it takes (e.g.
-            ``StreamingTracker.push_frame``).
+            ``StreamingTracker.push_frame``); None for a lane that takes no frames.
         on_result: called on the worker thread with each frame result (e.g. to publish).
         on_frame_error: called on the worker thread with a frame and the exception its
             processing or delivery raised, after it is counted (it must not raise); None logs
             the first failure.
         max_pending_requests: capacity of the request queue.
         name: thread name.
+        device: the device the lane's work runs on; a CUDA device gives the lane its own
+            stream.
     """
 
     def __init__(
         self,
         *,
-        process_frame: Callable[[FrameT], ResultT],
+        process_frame: Callable[[FrameT], ResultT] | None,
         on_result: Callable[[ResultT], None] | None = None,
         on_frame_error: Callable[[FrameT, Exception], None] | None = None,
         max_pending_requests: int = 4,
         name: str = "unipixel-inference",
+        device: torch.device | str | None = None,
     ) -> None:
         if max_pending_requests < 1:
             raise ConfigError(f"max_pending_requests must be >= 1, got {max_pending_requests}")
@@ -87,7 +104,10 @@ class InferenceWorker(Generic[FrameT, ResultT]):
         self._cond = threading.Condition()
         # One slot per source; insertion order is waiting order (the first waited longest).
         self._slots: dict[Hashable, FrameT] = {}
-        self._requests: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
+        self._requests: deque[tuple[Callable[[], Any], Future[Any], str]] = deque()
+        self._running: tuple[str, float] | None = None  # (request name, start time)
+        cuda = device is not None and torch.device(device).type == "cuda"
+        self._stream = torch.cuda.Stream(torch.device(device)) if cuda else None
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._last_was_request = False
@@ -111,7 +131,7 @@ class InferenceWorker(Generic[FrameT, ResultT]):
             self._requests.clear()
             self._slots.clear()
             self._cond.notify_all()
-        for _, future in pending:
+        for _, future, _ in pending:
             if future.set_running_or_notify_cancel():
                 future.set_exception(NotReadyError(f"worker {self._name!r} stopped"))
         if self._thread is not None and self._thread is not threading.current_thread():
@@ -126,6 +146,8 @@ class InferenceWorker(Generic[FrameT, ResultT]):
 
     def submit_frame(self, frame: FrameT, *, source: Hashable = "") -> None:
         """Hand over the newest frame of ``source``; drops that source's frame still waiting."""
+        if self._process_frame is None:
+            raise ConfigError(f"worker {self._name!r} takes no frames")
         with self._cond:
             self._received += 1
             if source in self._slots:
@@ -134,8 +156,13 @@ class InferenceWorker(Generic[FrameT, ResultT]):
             self._slots[source] = frame
             self._cond.notify()
 
-    def submit(self, request: Callable[[], T]) -> Future[T]:
-        """Queue ``request`` to run on the worker thread; `BusyError` when the queue is full."""
+    def submit(self, request: Callable[[], T], *, name: str = "request") -> Future[T]:
+        """Queue ``request`` to run on the worker thread; `BusyError` when the queue is full.
+
+        Args:
+            request: the work.
+            name: what the diagnostics call it while it runs.
+        """
         future: Future[T] = Future()
         with self._cond:
             if self._stopping:
@@ -146,9 +173,42 @@ class InferenceWorker(Generic[FrameT, ResultT]):
                     f"{len(self._requests)} requests already wait (capacity "
                     f"{self._max_pending}); retry later"
                 )
-            self._requests.append((request, future))
+            self._requests.append((request, future, name))
             self._cond.notify()
         return future
+
+    def run(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the worker thread ahead of the queued requests and return its result.
+
+        For another lane's short steps on this lane's state (a snapshot, placing new objects);
+        not counted against ``max_pending_requests``. Called from the worker thread itself, it
+        runs at once.
+
+        Raises:
+            NotReadyError: the worker stopped before the work ran.
+            Exception: whatever ``work`` raised.
+        """
+        if threading.current_thread() is self._thread:
+            return work()
+        future: Future[tuple[T, Any]] = Future()
+
+        def with_event() -> tuple[T, Any]:
+            result = work()
+            event = None
+            if self._stream is not None:
+                event = torch.cuda.Event()
+                event.record(self._stream)
+            return result, event
+
+        with self._cond:
+            if self._stopping:
+                raise NotReadyError(f"worker {self._name!r} is stopped")
+            self._requests.appendleft((with_event, future, ""))
+            self._cond.notify()
+        result, event = future.result()
+        if event is not None:  # the caller's stream waits for the work's kernels
+            torch.cuda.current_stream(self._stream.device).wait_event(event)
+        return result
 
     def stats(self) -> WorkerStats:
         with self._cond:
@@ -159,6 +219,9 @@ class InferenceWorker(Generic[FrameT, ResultT]):
                 frame_errors=self._errors,
                 requests_done=self._done,
                 requests_rejected=self._rejected,
+                requests_waiting=len(self._requests),
+                running="" if self._running is None else self._running[0],
+                running_s=0.0 if self._running is None else time.monotonic() - self._running[1],
             )
 
     def _run(self) -> None:
@@ -172,14 +235,29 @@ class InferenceWorker(Generic[FrameT, ResultT]):
                 if take_frame:
                     frame = self._slots.pop(next(iter(self._slots)))
                 else:
-                    request, future = self._requests.popleft()
+                    request, future, name = self._requests.popleft()
+                    if name:
+                        self._running = (name, time.monotonic())
                 self._last_was_request = not take_frame
-            if take_frame:
-                self._run_frame(frame)
-            else:
-                self._run_request(request, future)
+            with self._on_stream():
+                if take_frame:
+                    self._run_frame(frame)
+                else:
+                    self._run_request(request, future)
+                    with self._cond:
+                        self._running = None
+
+    @contextlib.contextmanager
+    def _on_stream(self) -> Iterator[None]:
+        if self._stream is None:
+            yield
+            return
+        with torch.cuda.stream(self._stream):
+            yield
 
     def _run_frame(self, frame: FrameT) -> None:
+        if self._process_frame is None:
+            raise ConfigError(f"worker {self._name!r} takes no frames")
         try:
             result = self._process_frame(frame)
             # Counted before delivery, so anyone who has seen the result sees the count.
