@@ -1,9 +1,10 @@
-"""Sim time with clock jumps, then SIGINT under load, on a node of its own (use_sim_time:=true).
+"""Sim time with clock jumps, and SIGINT under load, each on a node of its own (use_sim_time:=true).
 
 - /clock jumps forward by 1000 s and back to 1 s while frames flow: frames keep being processed
   and /diagnostics keeps coming, stamped with the simulated time after each jump;
 - SIGINT while frames arrive at 30 Hz and queries are in flight: exit code 0 within the stop
-  timeout and no traceback in the log. This test ends the module's node, so it comes last.
+  timeout and no traceback in the log. This test ends its node, so no test shares a node (in any
+  order, a shared node would already be stopped for the test after it).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class _SimClock(threading.Thread):
             self._publisher.publish(msg)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, _SimClock]]:
     running = start_live(tmp_path_factory.mktemp("sim") / "node.log", use_sim_time=True)
     clock = _SimClock(running)
@@ -60,7 +61,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, _SimCl
         yield running, clock
     finally:
         clock.halt()
-        code, text = stop_live(running)  # a no-op exit code when the last test stopped it
+        code, text = stop_live(running)  # a no-op exit code when the test stopped it
         assert code == 0, text
         assert "Traceback" not in text, text
 

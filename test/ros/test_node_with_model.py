@@ -78,6 +78,43 @@ def _stamp(msg: Any) -> int:
     return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
 
 
+def _frames_reach_the_node(graph: dict[str, Any]) -> None:
+    """Send frames until the node has processed one, then wait for the last one sent.
+
+    Each test sends the frames it needs: the first frames can go out before the node's
+    subscriptions have matched, and no frame of ours is left waiting in the node afterwards.
+    """
+    camera, masks = graph["camera"], graph["masks"]
+    stamps: list[int] = []
+    deadline = time.monotonic() + 60
+    while True:
+        stamps.append(camera.send())
+        try:
+            masks.wait_for(lambda m: _stamp(m) in stamps, timeout_s=2.0)
+            break
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+    masks.wait_for(lambda m: _stamp(m) == stamps[-1], timeout_s=60)
+
+
+def _wait_for_a_subscriber(publisher: Any) -> None:
+    """Until the node's subscription has matched (a click sent before it would be lost)."""
+    started = time.monotonic()
+    while time.monotonic() - started < 10.0:
+        if publisher.get_subscription_count():
+            break
+        time.sleep(0.02)
+
+
+def _an_object_is_tracked(graph: dict[str, Any]) -> None:
+    """Frames reach the node, and it tracks one more object: a click on the red square."""
+    _frames_reach_the_node(graph)
+    square = ObjectPrompt(label="square", points=[Point(x=64.0, y=48.0)], point_labels=[1])
+    added = graph["client"].call("add_objects", AddObjects.Request(objects=[square]))
+    assert added.success, added.message
+
+
 @pytest.fixture(scope="module")
 def graph(
     seg_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory
@@ -111,6 +148,7 @@ def test_a_replayed_bag_then_a_language_query_gives_an_answer_and_masks(graph) -
     client = graph["client"]
     play_bag(client.node, BAG, remap=TOPICS, topics=tuple(TOPICS.values()), reliable=True)
     client.wait_for_status(lambda s: int(s["frames_processed"]) >= 1, timeout_s=60)
+    graph["masks"].wait_for(lambda m: _stamp(m) in BAG_STAMPS, timeout_s=60)
     response = client.call("query", Query.Request(text="Please segment the red cup."))
     assert response.success, response.message
     answer = response.answer
@@ -128,14 +166,11 @@ def test_a_replayed_bag_then_a_language_query_gives_an_answer_and_masks(graph) -
 
 def test_a_click_creates_an_object_whose_mask_follows_on_later_frames(graph) -> None:
     client, camera, masks = graph["client"], graph["camera"], graph["masks"]
+    _frames_reach_the_node(graph)
     camera.send()
     client.wait_for_status(lambda s: int(s["frames_processed"]) >= 2, timeout_s=60)
     clicks = client.node.create_publisher(Point, f"{TOPICS['image']}_mouse_left", 10)
-    clicked_at = time.monotonic()
-    while time.monotonic() - clicked_at < 1.0:  # until the subscription has matched
-        if clicks.get_subscription_count():
-            break
-        time.sleep(0.02)
+    _wait_for_a_subscriber(clicks)
     clicks.publish(Point(x=60.0, y=45.0))
     stamps: list[int] = []
 
@@ -158,6 +193,7 @@ def test_a_click_creates_an_object_whose_mask_follows_on_later_frames(graph) -> 
 
 def test_every_output_carries_the_stamp_and_frame_of_its_input_image(graph) -> None:
     camera = graph["camera"]
+    _frames_reach_the_node(graph)
     stamp = camera.send()
     for inbox in ("masks", "labels", "overlay", "markers"):
         if inbox == "markers":
@@ -176,6 +212,7 @@ def test_every_output_carries_the_stamp_and_frame_of_its_input_image(graph) -> N
 
 def test_markers_sit_where_the_mask_pixels_are_in_3d(graph) -> None:
     camera, masks, markers = graph["camera"], graph["masks"], graph["markers"]
+    _an_object_is_tracked(graph)
     stamp = camera.send()
     frame = masks.wait_for(lambda m: _stamp(m) == stamp and m.objects, timeout_s=60)
     visible = [o for o in frame.objects if o.centroid_valid]
@@ -200,6 +237,7 @@ def test_markers_sit_where_the_mask_pixels_are_in_3d(graph) -> None:
 
 def test_missing_depth_gives_masks_without_centroids_and_the_node_keeps_going(graph) -> None:
     camera, masks = graph["camera"], graph["masks"]
+    _an_object_is_tracked(graph)
     stamp = camera.send(depth_m=float("nan"))
     frame = masks.wait_for(lambda m: _stamp(m) == stamp, timeout_s=60)
     assert frame.objects and not any(o.centroid_valid for o in frame.objects)
@@ -207,6 +245,7 @@ def test_missing_depth_gives_masks_without_centroids_and_the_node_keeps_going(gr
 
 def test_the_ask_action_streams_the_answer_as_feedback(graph) -> None:
     client = graph["client"]
+    _frames_reach_the_node(graph)
     graph["camera"].send()
     feedback: list[str] = []
     status, result = client.ask(
@@ -220,6 +259,7 @@ def test_the_ask_action_streams_the_answer_as_feedback(graph) -> None:
 
 def test_describe_a_tracked_object_by_id(graph) -> None:
     client = graph["client"]
+    _frames_reach_the_node(graph)
     added = client.call(
         "add_objects",
         AddObjects.Request(
@@ -262,6 +302,7 @@ def test_describe_a_tracked_object_by_id(graph) -> None:
 def test_bad_requests_get_clear_errors_and_the_node_keeps_running(
     graph, service: str, request_: Any, error: str
 ) -> None:
+    _frames_reach_the_node(graph)  # a prompt is checked against the latest frame's size
     response = graph["client"].call(service, request_)
     assert response.success is False
     assert error in response.message
@@ -269,6 +310,7 @@ def test_bad_requests_get_clear_errors_and_the_node_keeps_running(
 
 def test_a_malformed_image_is_rejected_and_counted(graph) -> None:
     client = graph["client"]
+    client.wait_for_status(lambda s: "frames_rejected" in s, timeout_s=60)  # the first status
     before = int(client.status()["frames_rejected"])
     bad = client.node.create_publisher(Image, TOPICS["image"], 5)
     info = client.node.create_publisher(CameraInfo, TOPICS["camera_info"], 5)
@@ -291,6 +333,7 @@ def test_a_malformed_image_is_rejected_and_counted(graph) -> None:
 
 def test_a_query_after_a_reset_and_before_any_new_frame_says_so(graph) -> None:
     client = graph["client"]
+    _frames_reach_the_node(graph)  # and none is left waiting to arrive after the reset
     assert client.call("reset_memory", ResetMemory.Request()).success
     response = client.call("query", Query.Request(text="what is there?"))
     assert response.success is False
@@ -302,6 +345,8 @@ def test_an_rviz_click_in_the_camera_frame_adds_an_object_and_other_frames_are_e
 ) -> None:
     client, camera, masks = graph["client"], graph["camera"], graph["masks"]
     clicks = client.node.create_publisher(PointStamped, "/clicked_point", 10)
+    _frames_reach_the_node(graph)  # the click is projected with the latest frame's intrinsics
+    _wait_for_a_subscriber(clicks)
     camera.send()
     click = PointStamped()
     click.header.frame_id = "camera_color_optical_frame"
@@ -310,8 +355,8 @@ def test_an_rviz_click_in_the_camera_frame_adds_an_object_and_other_frames_are_e
     stamps: list[int] = []
     deadline = time.monotonic() + 60
     found = None
+    clicks.publish(click)  # once: every click that arrives adds an object
     while found is None and time.monotonic() < deadline:
-        clicks.publish(click)
         stamps.append(camera.send())
         try:
             found = masks.wait_for(
