@@ -40,6 +40,8 @@ def perception_status(
     model: ModelStatus,
     seen: InputSnapshot,
     stats: WorkerStats | None,
+    reasoning: WorkerStats | None,
+    frames_while_reasoning: int,
     latencies_s: Sequence[float],
     objects_tracked: int,
     camera_info_received: bool,
@@ -50,11 +52,15 @@ def perception_status(
         name: status name.
         model: the loaded model, or `NO_MODEL`.
         seen: the input counters.
-        stats: the inference worker's counters; None without a model.
+        stats: the tracking lane's counters; None without a model.
+        reasoning: the reasoning lane's counters; None without a model.
+        frames_while_reasoning: frames the tracking lane processed while a language request
+            ran on the reasoning lane.
         latencies_s: image received to outputs published of recent frames, seconds.
         objects_tracked: objects in the latest frame, summed over cameras.
         camera_info_received: whether every camera has delivered its camera_info.
     """
+    lanes = [s for s in (stats, reasoning) if s is not None]
     latencies = np.array(latencies_s, dtype=np.float64) * 1000.0
     p50, p95 = np.percentile(latencies, [50, 95]) if latencies.size else (0.0, 0.0)
     status = DiagnosticStatus(name=name)
@@ -79,8 +85,12 @@ def perception_status(
         "latency_p50_ms": f"{p50:.1f}",
         "latency_p95_ms": f"{p95:.1f}",
         "objects_tracked": objects_tracked,
-        "requests_done": stats.requests_done if stats else 0,
-        "requests_rejected_busy": stats.requests_rejected if stats else 0,
+        "requests_done": sum(s.requests_done for s in lanes),
+        "requests_rejected_busy": sum(s.requests_rejected for s in lanes),
+        "tracking_requests_waiting": stats.requests_waiting if stats else 0,
+        "reasoning_requests_waiting": reasoning.requests_waiting if reasoning else 0,
+        "reasoning_now": _running(reasoning),
+        "frames_while_reasoning": frames_while_reasoning,
         "last_size": f"{seen.last_width}x{seen.last_height}",
         "last_encoding": seen.last_encoding,
         "last_error": seen.last_error,
@@ -91,3 +101,9 @@ def perception_status(
     }
     status.values = [KeyValue(key=k, value=str(v)) for k, v in pairs.items()]
     return status
+
+
+def _running(lane: WorkerStats | None) -> str:
+    if lane is None or not lane.running:
+        return "idle"
+    return f"{lane.running} ({lane.running_s:.1f} s)"

@@ -5,12 +5,12 @@ Topics, services, the action and parameters are listed in docs/node.md. Without 
 never invents an answer.
 
 Threads: image, camera_info, depth and click callbacks run in one mutually exclusive group and
-only convert messages and hand the newest frame of each camera over (`camera_inputs`). One
-inference worker thread owns the model: it tracks the newest frames and runs queued requests in
-between (see unipixel_ros.tracking.worker). Services and the Ask action run in a reentrant group
-on the multi-threaded executor and wait for their request's future (`request_handlers`), so a
-long query never stalls image intake and several requests can wait at once (up to
-`max_pending_requests`).
+only convert messages and hand the newest frame of each camera over (`camera_inputs`). Two
+lanes (unipixel_ros.tracking.worker, unipixel_ros.perception.lanes): the tracking lane owns the
+trackers and tracks every frame, with the short SAM-only requests in between; the reasoning
+lane runs the language requests on snapshots, so tracking never waits for the language model.
+Services and the Ask action run in a reentrant group on the multi-threaded executor and wait
+for their request's future (`request_handlers`); each lane queues up to `max_pending_requests`.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ class PerceptionNode(Node):
 
     def __init__(self, **node_kwargs: Any) -> None:
         # Set first: rclpy destroys the node at shutdown even when __init__ failed half-way.
-        self._worker: InferenceWorker[CameraFrame, None] | None = None
+        self._tracking: InferenceWorker[CameraFrame, None] | None = None
+        self._reasoning: InferenceWorker[None, None] | None = None
+        self._frames_while_reasoning = 0
         try:
             super().__init__(NODE_NAME, **node_kwargs)
         except ParameterException as err:  # rclpy's own parameters, such as use_sim_time
@@ -81,11 +83,20 @@ class PerceptionNode(Node):
         self._perception: LivePerception | None = None
         self._model = NO_MODEL
         if params.model_path:
+            # The tracking lane owns the trackers (frames, clicks, SAM-only requests); it is
+            # the perception's tracking lane, so it exists before the perception does.
+            tracking: InferenceWorker[CameraFrame, None] = InferenceWorker(
+                process_frame=self._track,
+                on_frame_error=self._on_frame_error,
+                max_pending_requests=params.max_pending_requests,
+                name="unipixel-tracking",
+            )
             built = build_perception(
                 model_path=params.model_path,
                 device=params.device,
                 backend=params.backend,
                 config=_perception_config(params),
+                tracking_lane=tracking,
             )
             for warning in built.warnings:
                 self.get_logger().warning(warning)
@@ -97,20 +108,24 @@ class PerceptionNode(Node):
                 backend=built.backend,
                 random_weights=built.random_weights,
             )
-            # The worker thread owns the model: tracking and requests never run at once.
-            self._worker = InferenceWorker(
-                process_frame=self._track,
-                on_frame_error=self._on_frame_error,
+            device = built.perception.predictor.model.device
+            tracking.use_device(device)
+            self._tracking = tracking
+            self._reasoning = InferenceWorker(
+                process_frame=None,
                 max_pending_requests=params.max_pending_requests,
+                name="unipixel-reasoning",
             )
-            self._worker.start()
+            self._reasoning.use_device(device)
+            self._tracking.start()
+            self._reasoning.start()
 
         self._outputs = FrameOutputs(
             node=self, cameras=params.camera_names, overlay_alpha=params.overlay_alpha
         )
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self._clicks = ClickHandler(node=self, perception=self._perception, worker=self._worker)
-        worker = self._worker
+        self._clicks = ClickHandler(node=self, perception=self._perception, worker=self._tracking)
+        worker = self._tracking
         self._cameras = {
             name: CameraInput(
                 node=self,
@@ -139,7 +154,8 @@ class PerceptionNode(Node):
         self._requests = RequestHandlers(
             node=self,
             perception=self._perception,
-            worker=self._worker,
+            tracking=self._tracking,
+            reasoning=self._reasoning,
             cameras=self._cameras,
             request_timeout_s=params.request_timeout_s,
             callback_group=self._request_group,
@@ -154,10 +170,12 @@ class PerceptionNode(Node):
         )
 
     def _track(self, frame: CameraFrame) -> None:
-        """The worker's frame step; an error reaches the worker's ``frame_errors`` count."""
+        """The tracking lane's frame step; an error reaches its ``frame_errors`` count."""
         output = self._perception.push_frame(  # type: ignore[union-attr]
             frame.camera, frame.rgb, stamp_to_ns(frame.header.stamp)
         )
+        if self._reasoning is not None and self._reasoning.stats().running:
+            self._frames_while_reasoning += 1
         self._outputs.publish(frame, output)
 
     def _on_frame_error(self, frame: CameraFrame, err: Exception) -> None:
@@ -168,7 +186,9 @@ class PerceptionNode(Node):
             name=f"{self.get_name()}: perception",
             model=self._model,
             seen=self._input.snapshot(),
-            stats=self._worker.stats() if self._worker is not None else None,
+            stats=self._tracking.stats() if self._tracking is not None else None,
+            reasoning=self._reasoning.stats() if self._reasoning is not None else None,
+            frames_while_reasoning=self._frames_while_reasoning,
             latencies_s=self._outputs.latencies_s(),
             objects_tracked=self._outputs.objects_tracked(),
             camera_info_received=all(c.info is not None for c in self._cameras.values()),
@@ -178,8 +198,10 @@ class PerceptionNode(Node):
         self._diagnostics.publish(array)
 
     def destroy_node(self) -> None:
-        if self._worker is not None:
-            self._worker.stop()
+        # The tracking lane first: a reasoning request waiting on it then fails and returns.
+        for lane in (self._tracking, self._reasoning):
+            if lane is not None:
+                lane.stop()
         super().destroy_node()
 
 
@@ -193,7 +215,8 @@ def main(args: list[str] | None = None) -> None:
     node: PerceptionNode | None = None
     try:
         node = PerceptionNode()
-        threads = node.params.max_pending_requests + SPARE_EXECUTOR_THREADS
+        # A waiting service call holds an executor thread: room for both lanes' queues.
+        threads = 2 * node.params.max_pending_requests + SPARE_EXECUTOR_THREADS
         executor = MultiThreadedExecutor(num_threads=threads)
         executor.add_node(node)
         executor.spin()

@@ -1,4 +1,7 @@
-"""The node's services and its Ask action: each runs its work on the inference worker and waits.
+"""The node's services and its Ask action: each runs its work on its lane and waits.
+
+Query, Ask and Describe run on the reasoning lane; AddObjects, RemoveObjects and ResetMemory
+(SAM 2.1 only, short) on the tracking lane.
 
 They run in a reentrant group on the multi-threaded executor and wait for their request's
 future, so a long query never stalls image intake and several requests can wait at once (up to
@@ -48,7 +51,8 @@ class RequestHandlers:
     Args:
         node: the node that owns the services, the action and the answers publisher.
         perception: the live perception; None (no model) answers every request with an error.
-        worker: the inference worker that runs the requests; None exactly when there is no model.
+        tracking: the tracking lane (SAM-only requests); None exactly when there is no model.
+        reasoning: the reasoning lane (language requests); None exactly when there is no model.
         cameras: the cameras by name, for the frame id of answers and objects.
         request_timeout_s: how long a request waits for its answer, seconds.
         callback_group: group of the services and the action.
@@ -61,7 +65,8 @@ class RequestHandlers:
         *,
         node: Node,
         perception: LivePerception | None,
-        worker: InferenceWorker[Any, Any] | None,
+        tracking: InferenceWorker[Any, Any] | None,
+        reasoning: InferenceWorker[Any, Any] | None,
         cameras: Mapping[str, CameraInput],
         request_timeout_s: float,
         callback_group: CallbackGroup,
@@ -70,7 +75,8 @@ class RequestHandlers:
     ) -> None:
         self._logger = node.get_logger()
         self._perception = perception
-        self._worker = worker
+        self._tracking = tracking
+        self._reasoning = reasoning
         self._cameras = cameras
         self._timeout_s = request_timeout_s
         self._log = log
@@ -100,15 +106,19 @@ class RequestHandlers:
             callback_group=callback_group,
         )
 
-    def _run(self, work: Callable[[], T], response: Any, request_name: str) -> T | None:
-        """Run ``work`` on the inference worker; on failure fill ``response`` and return None."""
+    def _run(
+        self, work: Callable[[], T], response: Any, request_name: str, *, reasoning: bool = False
+    ) -> T | None:
+        """Run ``work`` on the reasoning lane (``reasoning``) or the tracking lane; on failure
+        fill ``response`` and return None."""
         response.success = False
-        if self._perception is None or self._worker is None:
+        lane = self._reasoning if reasoning else self._tracking
+        if self._perception is None or lane is None:
             response.message = NO_MODEL_MESSAGE
             self._log.warning("refused", f"{request_name} refused: {response.message}")
             return None
         try:
-            result = self._worker.submit(work).result(timeout=self._timeout_s)
+            result = lane.submit(work, name=request_name).result(timeout=self._timeout_s)
         except FutureTimeout:
             response.message = (
                 f"{request_name} timed out after {self._timeout_s} s; it may "
@@ -162,6 +172,7 @@ class RequestHandlers:
             ),
             response,
             "query",
+            reasoning=True,
         )
         if output is not None:
             self._fill_answer(response, output, query=request.text, started=started)
@@ -232,6 +243,7 @@ class RequestHandlers:
             ),
             response,
             "describe",
+            reasoning=True,
         )
         if output is not None:
             self._fill_answer(response, output, query=request.question, started=started)
@@ -261,7 +273,7 @@ class RequestHandlers:
                 on_text=stream,
             )
 
-        output = self._run(ask, result, "ask")
+        output = self._run(ask, result, "ask", reasoning=True)
         if output is not None:
             self._fill_answer(result, output, query=goal.text, started=started)
             goal_handle.succeed()

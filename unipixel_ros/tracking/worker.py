@@ -80,8 +80,6 @@ class InferenceWorker(Generic[FrameT, ResultT]):
             the first failure.
         max_pending_requests: capacity of the request queue.
         name: thread name.
-        device: the device the lane's work runs on; a CUDA device gives the lane its own
-            stream.
     """
 
     def __init__(
@@ -92,7 +90,6 @@ class InferenceWorker(Generic[FrameT, ResultT]):
         on_frame_error: Callable[[FrameT, Exception], None] | None = None,
         max_pending_requests: int = 4,
         name: str = "unipixel-inference",
-        device: torch.device | str | None = None,
     ) -> None:
         if max_pending_requests < 1:
             raise ConfigError(f"max_pending_requests must be >= 1, got {max_pending_requests}")
@@ -106,14 +103,19 @@ class InferenceWorker(Generic[FrameT, ResultT]):
         self._slots: dict[Hashable, FrameT] = {}
         self._requests: deque[tuple[Callable[[], Any], Future[Any], str]] = deque()
         self._running: tuple[str, float] | None = None  # (request name, start time)
-        cuda = device is not None and torch.device(device).type == "cuda"
-        self._stream = torch.cuda.Stream(torch.device(device)) if cuda else None
+        self._stream: torch.cuda.Stream | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._last_was_request = False
         self._received = self._processed = self._dropped = self._errors = 0
         self._done = self._rejected = 0
         self.last_error: BaseException | None = None
+
+    def use_device(self, device: torch.device) -> None:
+        """Run the lane's work on ``device``: on CUDA, on a stream of its own (before `start`)."""
+        if self._thread is not None:
+            raise NotReadyError(f"worker {self._name!r} already started; set its device first")
+        self._stream = torch.cuda.Stream(device) if device.type == "cuda" else None
 
     def start(self) -> None:
         """Start the thread (once)."""
@@ -191,13 +193,14 @@ class InferenceWorker(Generic[FrameT, ResultT]):
         if threading.current_thread() is self._thread:
             return work()
         future: Future[tuple[T, Any]] = Future()
+        stream = self._stream
 
         def with_event() -> tuple[T, Any]:
             result = work()
             event = None
-            if self._stream is not None:
+            if stream is not None:
                 event = torch.cuda.Event()
-                event.record(self._stream)
+                event.record(stream)
             return result, event
 
         with self._cond:
@@ -206,8 +209,8 @@ class InferenceWorker(Generic[FrameT, ResultT]):
             self._requests.appendleft((with_event, future, ""))
             self._cond.notify()
         result, event = future.result()
-        if event is not None:  # the caller's stream waits for the work's kernels
-            torch.cuda.current_stream(self._stream.device).wait_event(event)
+        if stream is not None:  # the caller's stream waits for the work's kernels
+            torch.cuda.current_stream(stream.device).wait_event(event)
         return result
 
     def stats(self) -> WorkerStats:
