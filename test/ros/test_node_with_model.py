@@ -321,14 +321,14 @@ def test_a_malformed_image_is_rejected_and_counted(graph) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and int(client.status()["frames_rejected"]) <= before:
         bad.publish(
-            Image(header=header, height=2, width=2, encoding="yuv422", step=4, data=b"0" * 8)
+            Image(header=header, height=2, width=2, encoding="8UC3", step=6, data=b"0" * 12)
         )
         info.publish(CameraInfo(header=header, width=2, height=2, k=K))
         depth.publish(depth_msg)
         time.sleep(0.05)
     status = client.status()
     assert int(status["frames_rejected"]) > before
-    assert "unsupported colour encoding 'yuv422'" in status["last_error"]
+    assert "unsupported colour encoding '8UC3'" in status["last_error"]
 
 
 def test_a_query_after_a_reset_and_before_any_new_frame_says_so(graph) -> None:
