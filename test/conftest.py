@@ -7,12 +7,12 @@ weights, run on the CPU in float32, and are built from configs (no download).
 from __future__ import annotations
 
 import copy
-import itertools
 import os
 from collections.abc import Callable
 
 import pytest
 import torch
+from steering import steer_answer
 
 from unipixel_ros.model import (
     PredictorSettings,
@@ -30,8 +30,6 @@ os.environ.setdefault("FASTDDS_BUILTIN_TRANSPORTS", "LARGE_DATA")
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 # A domain per test session, so concurrent runs on one machine do not see each other.
 os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 100))
-
-STEER_SCALE = 100.0
 
 
 @pytest.fixture(scope="session")
@@ -61,27 +59,12 @@ def steered_predictor(
 ) -> Callable[[str], UniPixelPredictor]:
     """A predictor whose greedy answer after ``"assistant\\n"`` is the given text.
 
-    Each token of the chain gets its own embedding direction (scaled so it dominates the
-    residual stream) and ``lm_head`` maps that direction to the next token; the weights are
-    real weights of the model, only chosen by hand.
+    The weights are real weights of the model, only chosen by hand (`steering.steer_answer`).
     """
 
     def build(answer: str, *, after: str = "\n") -> UniPixelPredictor:
         model = copy.deepcopy(_untied_model)
-        chain = (
-            tokenizer.encode(after)[-1:]
-            + tokenizer.encode(answer)
-            + [tokenizer.token_id("<|im_end|>")]
-        )
-        if len(set(chain[:-1])) != len(chain) - 1:
-            raise ValueError(f"steering needs distinct tokens, got {chain}")
-        embed = model.model.language_model.embed_tokens.weight
-        with torch.no_grad():
-            model.lm_head.weight.zero_()
-            for dim, (token, following) in enumerate(itertools.pairwise(chain)):
-                embed[token].zero_()
-                embed[token, dim] = STEER_SCALE
-                model.lm_head.weight[following, dim] = 1.0
+        steer_answer(model, tokenizer, tokenizer.encode(answer), after=after)
         return UniPixelPredictor(model=model, tokenizer=tokenizer, settings=small_settings)
 
     return build
