@@ -87,14 +87,20 @@ def _send(client: UnipixelClient, rounds: int) -> None:
         time.sleep(0.1)
 
 
-def test_compressed_frames_of_each_camera_come_out_with_their_own_frame_id(graph) -> None:
-    client = graph["client"]
+def _frames_of_both_cameras_arrive(graph: dict[str, Any]) -> set[str]:
+    """Send frames until the node has tracked a frame of each camera; the frame ids seen."""
     deadline = time.monotonic() + 60
     seen: set[str] = set()
     while seen != {"front_optical", "wrist_optical"} and time.monotonic() < deadline:
-        _send(client, 2)
+        _send(graph["client"], 2)
         with graph["lock"]:
             seen = {m.header.frame_id for m in graph["masks"]}
+    return seen
+
+
+def test_compressed_frames_of_each_camera_come_out_with_their_own_frame_id(graph) -> None:
+    client = graph["client"]
+    seen = _frames_of_both_cameras_arrive(graph)
     assert seen == {"front_optical", "wrist_optical"}
     status = client.wait_for_status(lambda s: int(s["frames_received"]) > 0, timeout_s=30)
     assert status["last_encoding"] == "compressed/jpeg" and status["last_size"] == "80x60"
@@ -102,7 +108,7 @@ def test_compressed_frames_of_each_camera_come_out_with_their_own_frame_id(graph
 
 def test_one_query_over_both_cameras_says_which_camera_each_mask_belongs_to(graph) -> None:
     client = graph["client"]
-    _send(client, 2)
+    _frames_of_both_cameras_arrive(graph)
     response = client.call(
         "query", Query.Request(text="Which object is red?", cameras=list(CAMERAS))
     )
