@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import pytest
 import torch
-from steering import steer_answer
 
+from unipixel_ros.bench.steering import steer_answer
 from unipixel_ros.model import (
     PredictorSettings,
     QwenTokenizer,

@@ -1,7 +1,7 @@
 """The node tracks at camera rate while it reasons: a graph test with the node in its own process.
 
 The checkpoint is a UniPixel of a real (small) configuration, 6 text layers of width 256, whose
-weights are set by hand (`steering.steer_answer`) so that its greedy answer is 160 tokens long
+weights are set by hand (`unipixel_ros.bench.steering`) so that its greedy answer is 160 tokens long
 and ends in "[0] <|seg|>": the query takes seconds of real generation while a camera publishes
 at about 15 Hz from this process.
 """
@@ -21,11 +21,11 @@ from node_graph import running_node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
-from steering import steer_answer
 from topic_inbox import TopicInbox
 from unipixel_ros_interfaces.msg import ObjectMaskArray
 from unipixel_ros_interfaces.srv import Query
 
+from unipixel_ros.bench.steering import long_seg_answer, steer_answer
 from unipixel_ros.model import (
     SEG_TOKEN,
     PredictorSettings,
@@ -50,11 +50,6 @@ CAMERA_PERIOD_S = 0.066  # the camera's frame period (~15 Hz)
 @pytest.fixture(scope="module")
 def long_answer_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tokenizer = build_tiny_tokenizer()
-    tail = tokenizer.encode(f"[0] {SEG_TOKEN}")
-    after = tokenizer.encode("\n")[-1:]
-    words = [i for i in range(409) if tokenizer.decode([i]).isalpha()]
-    filler = [i for i in words if i not in tail and i not in after][:FILLER_TOKENS]
-    assert len(filler) == FILLER_TOKENS
     torch.manual_seed(1)  # seed 0's random SAM 2.1 leaves the square's mask empty
     config = small_config(
         tokenizer,
@@ -68,7 +63,7 @@ def long_answer_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     model = build_unipixel(config).eval()
     set_object_score_bias(model.sam2, 10.0)
-    steer_answer(model, tokenizer, filler + tail)
+    steer_answer(model, tokenizer, long_seg_answer(tokenizer, FILLER_TOKENS))
     directory = save_unipixel(model, tokenizer, tmp_path_factory.mktemp("long_answer"))
     video = QwenVideoSpec(sample_frames=4, min_pixels=56 * 56, pixels_per_frame_budget=56 * 56)
     PredictorSettings(video=video, max_new_tokens=FILLER_TOKENS + 16).save(directory)
