@@ -289,6 +289,7 @@ class LivePerception:
         if "[0]" not in question:
             question = f"About [0]: {question}"
         tokens = _TokenCounter(on_text)
+        described: tuple[int, ...] = ()
         if prompt is not None:
             snapshot, position = self.tracking_lane.run(
                 lambda: self._prompt_snapshot(camera, prompt, stamp_ns)
@@ -301,7 +302,7 @@ class LivePerception:
                 on_text=tokens,
                 features=frame_features(snapshot.frames),
             )
-            text, described = answer.text, ()
+            text = answer.text
         else:
             assert object_id is not None  # exactly one of prompt and object_id, checked above
             tracked_id = int(object_id)

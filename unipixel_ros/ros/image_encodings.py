@@ -37,7 +37,8 @@ class ColourLayout:
             for packed 4:2:2); for the semi-planar layouts, 1 (the Y plane's).
         dtype: uint8 or uint16 values.
         layout: How the rows are laid out.
-        to_rgb: OpenCV `cvtColor` code to RGB, or None where the values are RGB order already.
+        to_rgb: OpenCV `cvtColor` code to RGB of a packed layout, or None where the values are
+            RGB order already (and for the semi-planar layouts).
     """
 
     channels: int
@@ -90,19 +91,10 @@ COLOUR_ENCODINGS: dict[str, ColourLayout] = {
     "yuyv": ColourLayout(
         channels=2, dtype=np.uint8, layout=PixelLayout.PACKED_422, to_rgb=cv2.COLOR_YUV2RGB_YUY2
     ),
-    "nv21": ColourLayout(
-        channels=1,
-        dtype=np.uint8,
-        layout=PixelLayout.SEMI_PLANAR_420,
-        to_rgb=cv2.COLOR_YUV2RGB_NV21,
-    ),
-    # OpenCV has no NV24 code; its NV21 one decodes NV24 at twice the size (see decode_colour).
-    "nv24": ColourLayout(
-        channels=1,
-        dtype=np.uint8,
-        layout=PixelLayout.SEMI_PLANAR_444,
-        to_rgb=cv2.COLOR_YUV2RGB_NV21,
-    ),
+    # The semi-planar layouts have a branch of their own in decode_colour (OpenCV's NV21 code;
+    # OpenCV has none for NV24, which is decoded as NV21 at twice the size).
+    "nv21": ColourLayout(channels=1, dtype=np.uint8, layout=PixelLayout.SEMI_PLANAR_420),
+    "nv24": ColourLayout(channels=1, dtype=np.uint8, layout=PixelLayout.SEMI_PLANAR_444),
 }
 
 _EVEN_WIDTH = {PixelLayout.PACKED_422, PixelLayout.SEMI_PLANAR_420}
@@ -170,7 +162,7 @@ def decode_colour(
     row_bytes = width * layout.channels * item
     buffer = np.frombuffer(data, dtype=np.uint8).reshape(rows, step)
     if layout.layout is PixelLayout.SEMI_PLANAR_420:
-        return cv2.cvtColor(np.ascontiguousarray(buffer[:, :width]), layout.to_rgb)
+        return cv2.cvtColor(np.ascontiguousarray(buffer[:, :width]), cv2.COLOR_YUV2RGB_NV21)
     if layout.layout is PixelLayout.SEMI_PLANAR_444:
         # Each pixel doubled in both directions makes NV24's full-resolution chroma the 4:2:0
         # chroma of an image twice the size, so NV21's decoder (the same BT.601 coefficients as

@@ -47,11 +47,11 @@ class UnipixelClient:
             rclpy.init()
         self.node = Node(name)
         self._target = target.rstrip("/")
-        self._clients = {
+        self._clients: dict[str, Any] = {
             key: self.node.create_client(kind, f"{self._target}/{key}", qos_profile=REQUEST_QOS)
             for key, kind in SERVICES.items()
         }
-        self._ask = ActionClient(self.node, Ask, f"{self._target}/ask")
+        self._ask: Any = ActionClient(self.node, Ask, f"{self._target}/ask")
         self._status_lock = threading.Lock()
         self._status: dict[str, str] = {}
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
@@ -118,13 +118,14 @@ class UnipixelClient:
         sent = self._ask.send_goal_async(goal, feedback_callback=callback)
         if not _wait(sent, timeout_s):
             raise NotReadyError(f"{self._target}/ask did not accept the goal in {timeout_s} s")
-        handle = sent.result()
+        handle: Any = sent.result()
         if not handle.accepted:
             return 0, Ask.Result(success=False, message="goal rejected")
         result = handle.get_result_async()
         if not _wait(result, timeout_s):
             raise NotReadyError(f"{self._target}/ask gave no result in {timeout_s} s")
-        return result.result().status, result.result().result
+        done: Any = result.result()
+        return done.status, done.result
 
     def close(self) -> None:
         self._executor.shutdown()
