@@ -1,6 +1,7 @@
-"""Acceleration: swappable backends (eager / torch.compile / TensorRT), the parts they run, and
-the TensorRT engines behind them (ONNX export, a keyed cache whose sidecars are checked before
-any engine is loaded). TensorRT is imported lazily, only by the TensorRT backend and engines.
+"""Acceleration: backends (eager / torch.compile / TensorRT), the parts they run, TRT engines.
+
+Engines come from ONNX export into a keyed cache whose sidecars are checked before any engine
+is loaded. TensorRT is imported lazily, only by the TensorRT backend and engines.
 """
 
 from __future__ import annotations
