@@ -119,7 +119,7 @@ def _choice_queries(
     objects: tuple[SceneObject, ...], clicks: dict[int, tuple[int, int]]
 ) -> list[Query]:
     """Questions about clicked objects: kind and colour of each, handles of cups."""
-    queries = []
+    queries: list[Query] = []
     kinds = tuple(kind.value for kind in ObjectKind)
     colours = tuple(colour.value for colour in Colour)
     for obj in objects:
