@@ -9,13 +9,16 @@ from pathlib import Path
 from unipixel_ros.ros.evaluation.client import UnipixelClient
 from unipixel_ros.ros.evaluation.node_process import NodeProcess
 
+#: The parameter file the package ships, which every graph test starts the node from.
+SHIPPED_PARAMS = Path(__file__).parents[1] / "config" / "unipixel.yaml"
+
 
 @contextmanager
 def running_node(
     *,
     log_path: Path,
     ready_timeout_s: float,
-    params_file: Path | None = None,
+    params_file: Path | None = SHIPPED_PARAMS,
     parameters: Mapping[str, object] | None = None,
     remappings: Mapping[str, str] | None = None,
 ) -> Iterator[UnipixelClient]:

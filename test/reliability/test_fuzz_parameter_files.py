@@ -99,6 +99,24 @@ def _start(params_file: Path) -> None:
     node.destroy_node()
 
 
+def _start_in_a_child(params_file: Path) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Run the node's entry point on ``params_file``; the finished process and its output."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "unipixel_ros.ros.perception_node",
+            "--ros-args",
+            "--params-file",
+            str(params_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done, done.stdout + done.stderr
+
+
 @FUZZ
 @given(
     st.dictionaries(st.sampled_from(sorted(VALUES)), st.just(None), min_size=1, max_size=5).flatmap(
@@ -123,20 +141,7 @@ def test_a_value_out_of_range_stops_the_node_with_exit_code_2_and_no_traceback(
     params_file.write_text(
         yaml.safe_dump({"unipixel": {"ros__parameters": {"ring_capacity": 4, "query_frames": 9}}})
     )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "unipixel_ros.ros.perception_node",
-            "--ros-args",
-            "--params-file",
-            str(params_file),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    output = done.stdout + done.stderr
+    done, output = _start_in_a_child(params_file)
     assert done.returncode == 2, output
     assert "query_frames (9) exceeds ring_capacity (4)" in output and "Traceback" not in output
 
@@ -144,20 +149,7 @@ def test_a_value_out_of_range_stops_the_node_with_exit_code_2_and_no_traceback(
 def test_a_params_file_that_is_not_yaml_stops_the_node_with_exit_code_2(tmp_path: Path) -> None:
     params_file = tmp_path / "params.yaml"
     params_file.write_text("unipixel:\n  ros__parameters:\n    max_objects: [\n")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "unipixel_ros.ros.perception_node",
-            "--ros-args",
-            "--params-file",
-            str(params_file),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    output = done.stdout + done.stderr
+    done, output = _start_in_a_child(params_file)
     assert done.returncode == 2 and "Traceback" not in output, output
 
 

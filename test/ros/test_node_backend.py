@@ -16,7 +16,6 @@ from unipixel_ros.ros.evaluation.frame_replay import play_bag
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
-ROOT = Path(__file__).parents[2]
 BAG = SAMPLE_BAG
 TOPICS = {
     "image": "/camera/color/image_raw",
@@ -29,7 +28,6 @@ def test_the_compile_backend_runs_the_image_encoder_compiled_in_the_node(tmp_pat
     with running_node(
         log_path=log,
         ready_timeout_s=300.0,
-        params_file=ROOT / "config" / "unipixel.yaml",
         parameters={"model_path": "tiny-random", "backend": "compile", "diagnostics_period_s": 0.2},
         remappings=TOPICS,
     ) as client:

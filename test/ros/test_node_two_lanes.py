@@ -40,7 +40,6 @@ from unipixel_ros.stamps import ns_to_sec_nanosec, stamp_to_ns
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
-ROOT = Path(__file__).parents[2]
 TOPICS = {"image": "/lanes/image_raw", "camera_info": "/lanes/camera_info"}
 WIDTH, HEIGHT = 96, 64
 FILLER_TOKENS = 160
@@ -115,7 +114,6 @@ def graph(long_answer_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory
     with running_node(
         log_path=log,
         ready_timeout_s=120.0,
-        params_file=ROOT / "config" / "unipixel.yaml",
         parameters={
             "model_path": str(long_answer_checkpoint),
             "use_depth": False,

@@ -33,7 +33,6 @@ from unipixel_ros.ros.image_conversion import rgb_to_image
 
 pytestmark = pytest.mark.ros
 
-ROOT = Path(__file__).parents[2]
 BAG = SAMPLE_BAG
 BAG_STAMPS = {1700000000000000000 + 100_000_000 * i for i in range(4)}
 TOPICS = {
@@ -123,7 +122,6 @@ def graph(
     with running_node(
         log_path=log,
         ready_timeout_s=120.0,
-        params_file=ROOT / "config" / "unipixel.yaml",
         parameters={
             "model_path": str(seg_checkpoint),
             "use_depth": True,

@@ -22,7 +22,6 @@ from unipixel_ros.ros.image_conversion import rgb_to_image
 
 pytestmark = pytest.mark.ros
 
-CONFIG = Path(__file__).parents[2] / "config" / "unipixel.yaml"
 NO_MODEL = "no model is loaded: set the parameter model_path"
 
 
@@ -31,7 +30,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UnipixelClient
     with running_node(
         log_path=tmp_path_factory.mktemp("node") / "node.log",
         ready_timeout_s=60.0,
-        params_file=CONFIG,
         parameters={"diagnostics_period_s": 0.2},
         remappings={"image": "/test_camera/image_raw", "camera_info": "/test_camera/camera_info"},
     ) as client:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from scene_object_factory import make_cup
 
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.synthetic.graspability import GraspabilityRule
@@ -15,17 +16,7 @@ CLEAR = ObjectVisibility(
 
 def _cup(**changes: object) -> SceneObject:
     # Handle along +x (yaw 0); tip at (0.04 + 0.027, 0): 0.45 m from the robot base (0, -0.45).
-    values: dict[str, object] = {
-        "object_id": 1,
-        "kind": ObjectKind.CUP,
-        "colour": Colour.RED,
-        "position_xy": (0.0, 0.0),
-        "yaw_rad": 0.0,
-        "size": (0.04, 0.09),
-        "has_handle": True,
-    }
-    values.update(changes)
-    return SceneObject(**values)  # type: ignore[arg-type]
+    return make_cup(**{"position_xy": (0.0, 0.0), **changes})
 
 
 def _reason(cup: SceneObject, visibility: ObjectVisibility = CLEAR, others=()) -> str:

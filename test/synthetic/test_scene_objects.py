@@ -4,34 +4,21 @@ import math
 
 import numpy as np
 import pytest
+from scene_object_factory import make_cup
 
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.synthetic.scene_objects import Colour, ObjectKind, SceneObject
 
 
-def _cup(**changes: object) -> SceneObject:
-    values: dict[str, object] = {
-        "object_id": 1,
-        "kind": ObjectKind.CUP,
-        "colour": Colour.RED,
-        "position_xy": (0.1, 0.05),
-        "yaw_rad": 0.0,
-        "size": (0.04, 0.09),
-        "has_handle": True,
-    }
-    values.update(changes)
-    return SceneObject(**values)  # type: ignore[arg-type]
-
-
 def test_upright_cup_handle_tip_points_along_its_yaw():
-    cup = _cup(yaw_rad=math.pi / 2)
+    cup = make_cup(yaw_rad=math.pi / 2)
     tip = cup.handle_tip()
     # Handle arc radius 0.3 * 0.09 = 0.027; tip at body radius + arc radius along +y.
     np.testing.assert_allclose(tip, [0.1, 0.05 + 0.04 + 0.027, 0.045], atol=1e-12)
 
 
 def test_tipped_cup_rests_on_the_table_with_its_handle_up():
-    cup = _cup(upright=False)
+    cup = make_cup(upright=False)
     pose = cup.pose
     # The lowest point of the body (local x = -radius) touches the table.
     lowest = pose.apply(np.array([-0.04, 0.0, 0.045]))
@@ -68,8 +55,8 @@ def test_boxes_need_three_sizes():
 
 def test_object_id_zero_is_reserved_for_the_background():
     with pytest.raises(ConfigError, match=r"object_id must be >= 1"):
-        _cup(object_id=0)
+        make_cup(object_id=0)
 
 
 def test_describe_names_colour_and_kind():
-    assert _cup(colour=Colour.GREEN).describe() == "green cup"
+    assert make_cup(colour=Colour.GREEN).describe() == "green cup"

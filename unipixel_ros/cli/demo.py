@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from unipixel_ros.cli.options import add_model_option, add_rate_option
+from unipixel_ros.cli.options import add_model_option, add_out_option, add_rate_option
 from unipixel_ros.errors import ConfigError, UnipixelError
 from unipixel_ros.evaluation.scoring.queries import Query, QueryKind, QuerySpec
 from unipixel_ros.synthetic.scene_queries import GRASPABLE_CUP_QUESTION
@@ -43,7 +43,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="run the node on a generated tabletop bag: a question, a click, a follow-up",
     )
     parser.add_argument("--bag", type=Path, help="bag to replay (default: generate one)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    add_out_option(parser, default=DEFAULT_OUT)
     parser.add_argument("--frames", type=int, default=30, help="frames in a generated bag")
     parser.add_argument("--seed", type=int, default=DEMO_SEED, help="scene seed of a generated bag")
     add_model_option(

@@ -12,7 +12,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from unipixel_ros.cli.options import add_backend_option, add_model_option, add_rate_option
+from unipixel_ros.cli.options import (
+    add_backend_option,
+    add_model_option,
+    add_out_option,
+    add_rate_option,
+)
 from unipixel_ros.errors import (
     BadInputError,
     BagError,
@@ -43,7 +48,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--queries", type=Path, help="query spec (default: BAG/queries.json)", default=None
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    add_out_option(parser, default=DEFAULT_OUT)
     add_model_option(
         parser,
         help="checkpoint directory, hub id, 'tiny-random' (random weights), or 'auto': "

@@ -8,6 +8,7 @@ enums live in modules that import torch, and building the parser stays torch-fre
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 __all__ = [
     "AUTO_MODEL",
@@ -18,6 +19,7 @@ __all__ = [
     "add_device_option",
     "add_documented_command",
     "add_model_option",
+    "add_out_option",
     "add_preset_option",
     "add_rate_option",
 ]
@@ -58,6 +60,16 @@ def add_model_option(parser: argparse.ArgumentParser, *, help: str) -> None:
         help: The models this command takes.
     """
     parser.add_argument("--model", default=AUTO_MODEL, help=help)
+
+
+def add_out_option(parser: argparse.ArgumentParser, *, default: Path) -> None:
+    """``--out``: the output directory.
+
+    Args:
+        parser: The command's parser.
+        default: The directory when none is given.
+    """
+    parser.add_argument("--out", type=Path, default=default, help="output directory")
 
 
 def add_rate_option(parser: argparse.ArgumentParser, *, default: float, help: str) -> None:

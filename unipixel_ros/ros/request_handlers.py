@@ -42,6 +42,7 @@ NO_MODEL_MESSAGE = (
     "directory or hub id (see docs/node.md)"
 )
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class RequestHandlers:
@@ -160,23 +161,30 @@ class RequestHandlers:
         self._on_answer(output.text)
         self._answers.publish(response.answer)
 
-    def _on_query(self, request: Query.Request, response: Query.Response) -> Query.Response:
+    def _answer(
+        self, response: R, request_name: str, ask: Callable[[], QueryOutput], *, query: str
+    ) -> R:
+        """Run ``ask`` on the reasoning lane and fill ``response`` with its answer, or with why
+        it failed."""
         started = time.monotonic()
+        output = self._run(ask, response, request_name, reasoning=True)
+        if output is not None:
+            self._fill_answer(response, output, query=query, started=started)
+        return response
+
+    def _on_query(self, request: Query.Request, response: Query.Response) -> Query.Response:
         perception = self._perception
-        output = self._run(
+        return self._answer(
+            response,
+            "query",
             lambda: perception.query(  # type: ignore[union-attr]
                 request.text,
                 cameras=tuple(request.cameras),
                 num_frames=request.num_frames,
                 track=request.track,
             ),
-            response,
-            "query",
-            reasoning=True,
+            query=request.text,
         )
-        if output is not None:
-            self._fill_answer(response, output, query=request.text, started=started)
-        return response
 
     def _on_add_objects(
         self, request: AddObjects.Request, response: AddObjects.Response
@@ -230,10 +238,11 @@ class RequestHandlers:
     def _on_describe(
         self, request: Describe.Request, response: Describe.Response
     ) -> Describe.Response:
-        started = time.monotonic()
         stamp = stamp_to_ns(request.stamp) or None
         perception = self._perception
-        output = self._run(
+        return self._answer(
+            response,
+            "describe",
             lambda: perception.describe(  # type: ignore[union-attr]
                 request.question,
                 camera=request.camera,
@@ -241,13 +250,8 @@ class RequestHandlers:
                 object_id=int(request.object_id) if request.use_object_id else None,
                 stamp_ns=stamp,
             ),
-            response,
-            "describe",
-            reasoning=True,
+            query=request.question,
         )
-        if output is not None:
-            self._fill_answer(response, output, query=request.question, started=started)
-        return response
 
     def _execute_ask(self, goal_handle: Any) -> Ask.Result:
         started = time.monotonic()

@@ -119,47 +119,35 @@ def _choice_queries(
     objects: tuple[SceneObject, ...], clicks: dict[int, tuple[int, int]]
 ) -> list[Query]:
     """Questions about clicked objects: kind and colour of each, handles of cups."""
-    queries = []
+    queries: list[Query] = []
     kinds = tuple(kind.value for kind in ObjectKind)
     colours = tuple(colour.value for colour in Colour)
     for obj in objects:
         point = clicks.get(obj.object_id)
         if point is None:
             continue
-        queries.append(
-            Query(
-                query_id=f"kind_of_{obj.object_id}",
-                kind=QueryKind.CHOICE,
-                text=f"What kind of object is {REGION_PLACEHOLDER}?",
-                point_px=point,
-                region_id=obj.object_id,
-                options=kinds,
-                answer=obj.kind.value,
-            )
-        )
-        queries.append(
-            Query(
-                query_id=f"colour_of_{obj.object_id}",
-                kind=QueryKind.CHOICE,
-                text=f"What colour is {REGION_PLACEHOLDER}?",
-                point_px=point,
-                region_id=obj.object_id,
-                options=colours,
-                answer=obj.colour.value,
-            )
-        )
+        # (query name, question, options, answer)
+        asked = [
+            ("kind", f"What kind of object is {REGION_PLACEHOLDER}?", kinds, obj.kind.value),
+            ("colour", f"What colour is {REGION_PLACEHOLDER}?", colours, obj.colour.value),
+        ]
         if obj.kind is ObjectKind.CUP:
-            queries.append(
-                Query(
-                    query_id=f"handle_of_{obj.object_id}",
-                    kind=QueryKind.CHOICE,
-                    text=f"Does {REGION_PLACEHOLDER} have a handle?",
-                    point_px=point,
-                    region_id=obj.object_id,
-                    options=("yes", "no"),
-                    answer="yes" if obj.has_handle else "no",
-                )
+            handle = "yes" if obj.has_handle else "no"
+            asked.append(
+                ("handle", f"Does {REGION_PLACEHOLDER} have a handle?", ("yes", "no"), handle)
             )
+        queries.extend(
+            Query(
+                query_id=f"{name}_of_{obj.object_id}",
+                kind=QueryKind.CHOICE,
+                text=text,
+                point_px=point,
+                region_id=obj.object_id,
+                options=options,
+                answer=answer,
+            )
+            for name, text, options, answer in asked
+        )
     return queries
 
 
