@@ -45,6 +45,7 @@ from sam2.sam2_video_predictor import SAM2VideoPredictor
 from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
 from unipixel_ros.bench.stage_timing import synchronize
 from unipixel_ros.cli.options import add_backend_option
+from unipixel_ros.model.builder import set_object_score_bias
 from unipixel_ros.sam import (
     PointPrompt,
     Sam2Config,
@@ -197,8 +198,7 @@ def main() -> None:
         config = Sam2Config.hiera_b_plus(image_size=args.image_size or 768)
     torch.manual_seed(0)
     model = build_sam2(config, device=device)
-    with torch.no_grad():
-        model.sam_mask_decoder.pred_obj_score_head.layers[-1].bias.fill_(3.0)
+    set_object_score_bias(model, 3.0)
     predictor = build_package_predictor(model)
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, size=(args.frames, 480, 640, 3), dtype=np.uint8)

@@ -24,6 +24,7 @@ from unipixel_ros.model import (
     build_unipixel,
     tiny_config,
 )
+from unipixel_ros.model.builder import set_object_score_bias
 
 # Set before any test imports rclpy, and inherited by the node processes tests start.
 os.environ.setdefault("FASTDDS_BUILTIN_TRANSPORTS", "LARGE_DATA")
@@ -41,9 +42,8 @@ def tokenizer() -> QwenTokenizer:
 def _untied_model(tokenizer: QwenTokenizer) -> UniPixelModel:
     torch.manual_seed(0)
     model = build_unipixel(tiny_config(tokenizer, tie_word_embeddings=False)).eval()
-    with torch.no_grad():
-        # Random SAM 2.1 weights say "no object" almost always; make objects present.
-        model.sam2.sam_mask_decoder.pred_obj_score_head.layers[-1].bias.fill_(10.0)
+    # Random SAM 2.1 weights say "no object" almost always; make objects present.
+    set_object_score_bias(model.sam2, 10.0)
     return model
 
 

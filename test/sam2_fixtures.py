@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from unipixel_ros.model.builder import set_object_score_bias
 from unipixel_ros.sam import Sam2Config, Sam2Model, build_sam2
 
 # Decoder bias that makes every object "present" (random weights otherwise predict absent and
@@ -15,8 +16,7 @@ PRESENT_BIAS = 8.0
 def tiny_sam2(*, object_bias: float) -> Sam2Model:
     torch.manual_seed(0)
     model = build_sam2(Sam2Config.tiny())
-    with torch.no_grad():
-        model.sam_mask_decoder.pred_obj_score_head.layers[-1].bias.fill_(object_bias)
+    set_object_score_bias(model, object_bias)
     return model
 
 

@@ -25,6 +25,7 @@ from unipixel_ros.model import (
     default_dtype,
     tiny_config,
 )
+from unipixel_ros.model.builder import set_object_score_bias
 
 __all__ = ["BenchModel", "BenchPreset", "build_bench_model", "preset_config"]
 
@@ -108,8 +109,7 @@ def build_bench_model(
         model = build_unipixel(config)
     dtype = default_dtype(device)
     model.cast_parameters(dtype)
-    with torch.no_grad():
-        model.sam2.sam_mask_decoder.pred_obj_score_head.layers[-1].bias.fill_(PRESENT_OBJECT_BIAS)
+    set_object_score_bias(model.sam2, PRESENT_OBJECT_BIAS)
     model.eval()
     if preset is BenchPreset.TINY:
         video = QwenVideoSpec(min_pixels=56 * 56, pixels_per_frame_budget=56 * 56)
