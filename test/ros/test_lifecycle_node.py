@@ -61,6 +61,7 @@ class _Managed:
         self._change = node.create_client(ChangeState, "/unipixel/change_state")
         self._get = node.create_client(GetState, "/unipixel/get_state")
         assert self._get.wait_for_service(timeout_sec=60.0), self.log_path.read_text()
+        _wait_until(lambda: "unipixel" in node.get_node_names(), "the node is discovered")
 
     def state(self) -> int:
         return int(_result(self._get.call_async(GetState.Request())).current_state.id)
