@@ -117,7 +117,6 @@ class NodeWiring:
     """
 
     def __init__(self, *, node: Node, params: NodeParameters, model: LoadedModel | None) -> None:
-        before = _entities(node)
         self._node = node
         self._model = NO_MODEL if model is None else model.status
         self._perception = None if model is None else model.perception
@@ -146,7 +145,21 @@ class NodeWiring:
                 name="unipixel-reasoning",
             )
             self._reasoning.use_device(device)
+        known = {id(entity) for entity in _entities(node)}
+        try:
+            self._wire(params)
+        except Exception:
+            self._created = _added(node, known)
+            self.close()  # what the steps before the error created
+            raise
+        self._created = _added(node, known)
+        for lane in (self._tracking, self._reasoning):
+            if lane is not None:
+                lane.start()
 
+    def _wire(self, params: NodeParameters) -> None:
+        """Create the outputs, the camera inputs, the request handlers and the timer."""
+        node = self._node
         self._outputs = FrameOutputs(
             node=node, cameras=params.camera_names, overlay_alpha=params.overlay_alpha
         )
@@ -190,11 +203,6 @@ class NodeWiring:
             on_answer=self._outputs.set_caption,
         )
         node.create_timer(params.diagnostics_period_s, self._publish_diagnostics)
-        for lane in (self._tracking, self._reasoning):
-            if lane is not None:
-                lane.start()
-        known = {id(entity) for entity in before}
-        self._created = [entity for entity in _entities(node) if id(entity) not in known]
 
     def describe(self) -> str:
         """One log line: the cameras, the optional imports in use and the model."""
@@ -267,3 +275,8 @@ def _entities(node: Node) -> list[Any]:
         *node.timers,
         *(w for w in node.waitables if isinstance(w, ActionServer)),
     ]
+
+
+def _added(node: Node, known: set[int]) -> list[Any]:
+    """The node's entities whose ids are not in ``known``."""
+    return [entity for entity in _entities(node) if id(entity) not in known]
