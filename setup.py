@@ -51,6 +51,7 @@ setup(
         "console_scripts": [
             "unipixel-ros = unipixel_ros.cli.main:main",
             "unipixel_node = unipixel_ros.ros.perception_node:main",
+            "unipixel_lifecycle_node = unipixel_ros.ros.lifecycle_node:main",
         ],
     },
 )

@@ -4,6 +4,9 @@
         image:=/camera/color/image_raw camera_info:=/camera/color/camera_info \
         depth:=/camera/aligned_depth_to_color/image_raw use_depth:=true \
         model_path:=PolyU-ChenLab/UniPixel-3B backend:=tensorrt rviz:=true
+
+`lifecycle:=true` starts the managed node instead (unipixel_lifecycle_node): it waits,
+unconfigured, for a lifecycle manager or `ros2 lifecycle set /unipixel configure`.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
 from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
-from launch.conditions import IfCondition
+from launch.conditions import IfCondition, UnlessCondition
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
 from launch_ros.parameter_descriptions import ParameterValue
 
 from launch import LaunchDescription
@@ -31,17 +34,18 @@ def generate_launch_description() -> LaunchDescription:
         "model_path": ("", "UniPixel checkpoint directory or hub id"),
         "backend": ("eager", "eager | compile | tensorrt"),
         "rviz": ("false", "also start RViz2 with the overlay and the markers"),
+        "lifecycle": ("false", "start the managed (lifecycle) node, unconfigured"),
     }
     declared = [
         DeclareLaunchArgument(name, default_value=default, description=text)
         for name, (default, text) in arguments.items()
     ]
-    node = Node(
-        package="unipixel_ros",
-        executable="unipixel_node",
-        name="unipixel",
-        output="screen",
-        parameters=[
+    # The same node either way: the plain one serves at once, the managed one on activate.
+    node_arguments = {
+        "package": "unipixel_ros",
+        "name": "unipixel",
+        "output": "screen",
+        "parameters": [
             LaunchConfiguration("params_file"),
             {
                 "model_path": LaunchConfiguration("model_path"),
@@ -49,11 +53,21 @@ def generate_launch_description() -> LaunchDescription:
                 "use_depth": ParameterValue(LaunchConfiguration("use_depth"), value_type=bool),
             },
         ],
-        remappings=[
+        "remappings": [
             ("image", LaunchConfiguration("image")),
             ("camera_info", LaunchConfiguration("camera_info")),
             ("depth", LaunchConfiguration("depth")),
         ],
+    }
+    lifecycle = LaunchConfiguration("lifecycle")
+    plain_node = Node(
+        executable="unipixel_node", condition=UnlessCondition(lifecycle), **node_arguments
+    )
+    managed_node = LifecycleNode(
+        executable="unipixel_lifecycle_node",
+        namespace="",
+        condition=IfCondition(lifecycle),
+        **node_arguments,
     )
     rviz = Node(
         package="rviz2",
@@ -63,4 +77,4 @@ def generate_launch_description() -> LaunchDescription:
     )
     # Best-effort images between processes need Fast DDS's LARGE_DATA transports (docs/ros.md).
     transports = SetEnvironmentVariable("FASTDDS_BUILTIN_TRANSPORTS", "LARGE_DATA")
-    return LaunchDescription([transports, *declared, node, rviz])
+    return LaunchDescription([transports, *declared, plain_node, managed_node, rviz])
