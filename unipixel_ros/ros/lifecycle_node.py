@@ -27,10 +27,10 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from unipixel_ros_interfaces.action import Ask
 
 from unipixel_ros.errors import ConfigError, UnipixelError
-from unipixel_ros.ros.evaluation.client import SERVICES
 from unipixel_ros.ros.node_wiring import LoadedModel, NodeWiring, load_model
 from unipixel_ros.ros.parameters import REQUEST_QOS, NodeParameters, declare_and_read
 from unipixel_ros.ros.perception_node import NODE_NAME, executor_threads, spin_node
+from unipixel_ros.ros.request_handlers import SERVICE_TYPES
 
 __all__ = ["INACTIVE_MESSAGE", "LifecyclePerceptionNode", "main"]
 
@@ -55,7 +55,7 @@ class _InactiveRefusals:
                 qos_profile=REQUEST_QOS,
                 callback_group=group,
             )
-            for name, kind in SERVICES.items()
+            for name, kind in SERVICE_TYPES.items()
         ]
         self._ask: ActionServer[Any, Any, Any] = ActionServer(
             node,

@@ -35,13 +35,21 @@ from unipixel_ros.ros.throttled_log import ThrottledLog
 from unipixel_ros.stamps import stamp_to_ns
 from unipixel_ros.tracking.worker import InferenceWorker
 
-__all__ = ["NO_MODEL_MESSAGE", "RequestHandlers"]
+__all__ = ["NO_MODEL_MESSAGE", "SERVICE_TYPES", "RequestHandlers"]
 
 NO_MODEL_MESSAGE = (
     "no model is loaded: set the parameter model_path to a UniPixel checkpoint "
     "directory or hub id (see docs/node.md)"
 )
 T = TypeVar("T")
+#: The node's services, by name under its namespace (``~/<name>``), and their types.
+SERVICE_TYPES: dict[str, Any] = {
+    "query": Query,
+    "add_objects": AddObjects,
+    "remove_objects": RemoveObjects,
+    "reset_memory": ResetMemory,
+    "describe": Describe,
+}
 R = TypeVar("R")
 
 
@@ -84,16 +92,20 @@ class RequestHandlers:
         self._on_answer = on_answer
         self._query_ids = itertools.count(1)
         self._answers = node.create_publisher(Answer, "~/answers", 10)
-        services: list[tuple[Any, str, Callable[[Any, Any], Any]]] = [
-            (Query, "~/query", self._on_query),
-            (AddObjects, "~/add_objects", self._on_add_objects),
-            (RemoveObjects, "~/remove_objects", self._on_remove_objects),
-            (ResetMemory, "~/reset_memory", self._on_reset_memory),
-            (Describe, "~/describe", self._on_describe),
-        ]
-        for kind, name, handler in services:
+        handlers: dict[str, Callable[[Any, Any], Any]] = {
+            "query": self._on_query,
+            "add_objects": self._on_add_objects,
+            "remove_objects": self._on_remove_objects,
+            "reset_memory": self._on_reset_memory,
+            "describe": self._on_describe,
+        }
+        for name, handler in handlers.items():
             node.create_service(
-                kind, name, handler, qos_profile=REQUEST_QOS, callback_group=callback_group
+                SERVICE_TYPES[name],
+                f"~/{name}",
+                handler,
+                qos_profile=REQUEST_QOS,
+                callback_group=callback_group,
             )
         self._ask_server = ActionServer(
             node,

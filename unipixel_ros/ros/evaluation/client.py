@@ -17,21 +17,14 @@ from rclpy.action import ActionClient
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from unipixel_ros_interfaces.action import Ask
-from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects, ResetMemory
 
 from unipixel_ros.errors import NotReadyError
 from unipixel_ros.ros.parameters import REQUEST_QOS
+from unipixel_ros.ros.request_handlers import SERVICE_TYPES
 
 __all__ = ["UnipixelClient"]
 
 ResponseT = TypeVar("ResponseT")
-SERVICES: dict[str, Any] = {
-    "query": Query,
-    "add_objects": AddObjects,
-    "remove_objects": RemoveObjects,
-    "reset_memory": ResetMemory,
-    "describe": Describe,
-}
 
 
 class UnipixelClient:
@@ -49,7 +42,7 @@ class UnipixelClient:
         self._target = target.rstrip("/")
         self._clients: dict[str, Any] = {
             key: self.node.create_client(kind, f"{self._target}/{key}", qos_profile=REQUEST_QOS)
-            for key, kind in SERVICES.items()
+            for key, kind in SERVICE_TYPES.items()
         }
         self._ask: Any = ActionClient(self.node, Ask, f"{self._target}/ask")
         self._status_lock = threading.Lock()
