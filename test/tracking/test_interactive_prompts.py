@@ -74,6 +74,19 @@ def _scale() -> torch.Tensor:
     return torch.tensor([SIZE / WIDTH, SIZE / HEIGHT])
 
 
+@pytest.fixture
+def package_hole_filling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The package's hole filling, active on CPU: our components instead of its CUDA kernel."""
+    monkeypatch.setattr("sam2.utils.misc.get_connected_components", background_components)
+
+
+def _package_clicks() -> list[dict]:
+    return [
+        {"points": torch.tensor([c]), "labels": torch.tensor([1], dtype=torch.int32)}
+        for c in CLICKS
+    ]
+
+
 def _clicks(points: tuple[tuple[float, float], ...]) -> PointPrompt:
     coords = torch.tensor(points, dtype=torch.float32)[:, None] * _scale()
     return PointPrompt(coords=coords, labels=torch.ones(len(points), 1, dtype=torch.int32))
@@ -119,11 +132,7 @@ def _assert_same_tracks(
 def test_two_clicked_objects_track_as_the_package_interactive_predictor_over_40_frames(
     b_plus: Sam2Model, package_predictor: SAM2VideoPredictor, video: np.ndarray, tmp_path: Path
 ):
-    prompts = [
-        {"points": torch.tensor([c]), "labels": torch.tensor([1], dtype=torch.int32)}
-        for c in CLICKS
-    ]
-    theirs = _package_tracks(package_predictor, video, tmp_path, prompts)
+    theirs = _package_tracks(package_predictor, video, tmp_path, _package_clicks())
     ours = _our_tracks(b_plus, video, _clicks(CLICKS), NO_HOLE_FILLING)
     _assert_same_tracks(ours, theirs)
     assert any((theirs[t] > 0).any() for t in theirs), "the comparison covers non-empty masks"
@@ -134,15 +143,10 @@ def test_hole_filling_matches_the_package_when_its_connected_components_are_avai
     package_predictor: SAM2VideoPredictor,
     video: np.ndarray,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    package_hole_filling: None,
 ):
-    monkeypatch.setattr("sam2.utils.misc.get_connected_components", background_components)
     clip = video[:10]
-    prompts = [
-        {"points": torch.tensor([c]), "labels": torch.tensor([1], dtype=torch.int32)}
-        for c in CLICKS
-    ]
-    theirs = _package_tracks(package_predictor, clip, tmp_path, prompts)
+    theirs = _package_tracks(package_predictor, clip, tmp_path, _package_clicks())
     filled = _our_tracks(b_plus, clip, _clicks(CLICKS), INTERACTIVE)
     _assert_same_tracks(filled, theirs)
     unfilled = _our_tracks(b_plus, clip, _clicks(CLICKS), NO_HOLE_FILLING)
@@ -154,9 +158,8 @@ def test_box_prompt_tracks_as_the_package_interactive_predictor(
     package_predictor: SAM2VideoPredictor,
     video: np.ndarray,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    package_hole_filling: None,
 ):
-    monkeypatch.setattr("sam2.utils.misc.get_connected_components", background_components)
     box = (10.0, 8.0, 50.0, 40.0)
     clip = video[:10]
     theirs = _package_tracks(package_predictor, clip, tmp_path, [{"box": torch.tensor(box)}])
@@ -169,9 +172,8 @@ def test_two_point_prompt_falls_back_to_the_stable_multimask_output_as_the_packa
     package_predictor: SAM2VideoPredictor,
     video: np.ndarray,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    package_hole_filling: None,
 ):
-    monkeypatch.setattr("sam2.utils.misc.get_connected_components", background_components)
     points = ((30.0, 20.0), (36.0, 24.0))
     prompt = PointPrompt(
         coords=torch.tensor([points]) * _scale(), labels=torch.ones(1, 2, dtype=torch.int32)
