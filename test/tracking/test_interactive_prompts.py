@@ -16,6 +16,7 @@ from sam2.build_sam import build_sam2_video_predictor
 from sam2.sam2_video_predictor import SAM2VideoPredictor
 from tracking_support import HEIGHT, WIDTH, package_state, set_object_score
 
+from unipixel_ros.errors import ConfigError
 from unipixel_ros.sam import (
     BoxPrompt,
     HiddenStatePrompt,
@@ -211,3 +212,11 @@ def test_hidden_state_and_mask_prompts_ignore_the_interactive_settings(
                 logits.append(result.low_res_logits)
             runs.append(torch.stack(logits))
         assert torch.equal(runs[0], runs[1])
+
+
+def test_interactive_settings_are_on_by_default_and_a_negative_hole_area_is_refused():
+    assert TrackerConfig().interactive == InteractivePromptSettings(
+        binarize_memory=True, stability_fallback=True, fill_hole_area=8
+    )
+    with pytest.raises(ConfigError, match="fill_hole_area must be >= 0, got -1"):
+        InteractivePromptSettings(fill_hole_area=-1)
