@@ -21,6 +21,7 @@ from unipixel_ros.sam import (
 )
 from unipixel_ros.tracking import (
     ClipStart,
+    InteractivePromptSettings,
     ObjectState,
     StreamingTracker,
     TrackerConfig,
@@ -28,7 +29,10 @@ from unipixel_ros.tracking import (
 )
 
 CLICKS = ((30.0, 20.0), (60.0, 30.0))
-PACKAGE_MEMORY = TrackerConfig(memory_dtype=torch.bfloat16)  # sam2 1.1.0 stores bf16 memories
+# sam2 1.1.0 stores bf16 memories; `build_package_predictor` has no interactive settings.
+PACKAGE_MEMORY = TrackerConfig(
+    memory_dtype=torch.bfloat16, interactive=InteractivePromptSettings.off()
+)
 
 
 def _package_propagation(

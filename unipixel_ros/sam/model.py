@@ -160,7 +160,9 @@ class Sam2Model(SAM2Base):
 
     # ------------------------------------------------------------------ prompts
 
-    def decode_prompt(self, features: FrameFeatures, prompt: SamPrompt) -> PromptDecoding:
+    def decode_prompt(
+        self, features: FrameFeatures, prompt: SamPrompt, *, stability_fallback: bool = False
+    ) -> PromptDecoding:
         """Segment N objects on a frame that starts their tracks (no memory is read).
 
         Points, boxes and masks go through the package's ``track_step`` exactly as
@@ -170,6 +172,10 @@ class Sam2Model(SAM2Base):
         Args:
             features: the frame's `FrameFeatures`.
             prompt: a prompt with a leading object axis N.
+            stability_fallback: for point and box prompts, a single-mask output that is not
+                stable falls back to the best multimask output, as the decoder's
+                ``dynamic_multimask_via_stability`` does (ignored for hidden-state and mask
+                prompts).
 
         Returns:
             `PromptDecoding` with N rows.
@@ -183,26 +189,12 @@ class Sam2Model(SAM2Base):
                     f"hidden-state tokens must have width C = {self.hidden_dim}, got "
                     f"{prompt.tokens.shape[-1]}"
                 )
-            high_res = self._high_res_maps(feats, sizes)
-            pix_feat = self._prepare_memory_conditioned_features(
-                frame_idx=0,
-                is_init_cond_frame=True,
-                current_vision_feats=feats[-1:],
-                current_vision_pos_embeds=pos[-1:],
-                feat_sizes=sizes[-1:],
-                output_dict=_no_memory(),
-                num_frames=1,
-            )
-            _, _, _, low_res, _, obj_ptr, score = self._forward_sam_heads(
-                backbone_features=pix_feat,
-                high_res_features=high_res,
-                multimask_output=self._use_multimask(True, None),
-                hidden_tokens=prompt.tokens.to(pix_feat.device),
-            )
-            return PromptDecoding(
-                low_res_logits=low_res, object_score_logits=score, obj_ptr=obj_ptr
-            )
+            return self._decode_first_frame(feats, pos, sizes, hidden_tokens=prompt.tokens)
         point_inputs, mask_inputs = self._package_inputs(prompt)
+        if stability_fallback and point_inputs is not None:
+            return self._decode_first_frame(
+                feats, pos, sizes, point_inputs=point_inputs, stability_fallback=True
+            )
         out = self.track_step(
             frame_idx=0,
             is_init_cond_frame=True,
@@ -221,6 +213,38 @@ class Sam2Model(SAM2Base):
             obj_ptr=out["obj_ptr"],
         )
 
+    def _decode_first_frame(
+        self,
+        feats: list[torch.Tensor],
+        pos: list[torch.Tensor],
+        sizes: list[tuple[int, int]],
+        *,
+        point_inputs: dict[str, torch.Tensor] | None = None,
+        hidden_tokens: torch.Tensor | None = None,
+        stability_fallback: bool = False,
+    ) -> PromptDecoding:
+        """The steps of the package's ``track_step`` on a prompted frame without memory, with
+        the prompt options ``track_step`` cannot pass on to `_forward_sam_heads`."""
+        high_res = self._high_res_maps(feats, sizes)
+        pix_feat = self._prepare_memory_conditioned_features(
+            frame_idx=0,
+            is_init_cond_frame=True,
+            current_vision_feats=feats[-1:],
+            current_vision_pos_embeds=pos[-1:],
+            feat_sizes=sizes[-1:],
+            output_dict=_no_memory(),
+            num_frames=1,
+        )
+        _, _, _, low_res, _, obj_ptr, score = self._forward_sam_heads(
+            backbone_features=pix_feat,
+            point_inputs=point_inputs,
+            high_res_features=high_res,
+            multimask_output=self._use_multimask(True, point_inputs),
+            hidden_tokens=None if hidden_tokens is None else hidden_tokens.to(pix_feat.device),
+            stability_fallback=stability_fallback,
+        )
+        return PromptDecoding(low_res_logits=low_res, object_score_logits=score, obj_ptr=obj_ptr)
+
     def encode_memory(
         self,
         features: FrameFeatures,
@@ -228,6 +252,7 @@ class Sam2Model(SAM2Base):
         object_score_logits: torch.Tensor,
         *,
         is_mask_from_pts: bool = True,
+        binarize: bool = False,
     ) -> MemoryEncoding:
         """Spatial memory of a prompted frame from its low-resolution logits.
 
@@ -237,6 +262,8 @@ class Sam2Model(SAM2Base):
             object_score_logits (`torch.Tensor` of shape `(N, 1)`, float32).
             is_mask_from_pts: the package marks prompted frames True (it only matters with
                 ``binarize_mask_from_pts_for_mem_enc``).
+            binarize: encode the mask binarized (logits > 0), as the package does with
+                ``binarize_mask_from_pts_for_mem_enc``, whatever the model's own setting.
         """
         n = low_res_logits.shape[0]
         feats, _ = features.expand(n)
@@ -246,6 +273,11 @@ class Sam2Model(SAM2Base):
             mode="bilinear",
             align_corners=False,
         )
+        if binarize:
+            if self.non_overlap_masks_for_mem_enc:
+                high_res = self._apply_non_overlapping_constraints(high_res)
+            # The package's sigmoid turns +-inf into exactly 1 and 0, i.e. (logits > 0).float().
+            high_res = torch.where(high_res > 0, torch.inf, -torch.inf)
         maskmem, maskmem_pos = self._encode_new_memory(
             current_vision_feats=feats,
             feat_sizes=list(features.feat_sizes),
@@ -300,15 +332,20 @@ class Sam2Model(SAM2Base):
         multimask_output: bool = False,
         *,
         hidden_tokens: torch.Tensor | None = None,
+        stability_fallback: bool = False,
     ) -> tuple[torch.Tensor, ...]:
-        """The package's SAM heads, plus UniPixel's hidden-state prompt.
+        """The package's SAM heads, plus UniPixel's hidden-state prompt and, for points, the
+        decoder's stability fallback.
 
-        Without ``hidden_tokens`` this is the package method unchanged. With them (shape
-        `(B, K, C)`), the sparse prompt is the two padding point tokens (label -1) followed by
-        the K tokens, with no box and no mask; the rest (best-IoU multimask choice,
-        no-object handling of masks and pointers) follows SAM 2.1.
+        Without ``hidden_tokens`` or ``stability_fallback`` this is the package method
+        unchanged. With hidden tokens (shape `(B, K, C)`), the sparse prompt is the two padding
+        point tokens (label -1) followed by the K tokens, with no box and no mask. With
+        ``stability_fallback`` (points, no mask), a single-mask output falls back to the best
+        multimask output when unstable (``MaskDecoder._dynamic_multimask_via_stability``). The
+        rest (best-IoU multimask choice, no-object handling of masks and pointers) follows
+        SAM 2.1.
         """
-        if hidden_tokens is None:
+        if hidden_tokens is None and not (stability_fallback and point_inputs is not None):
             return super()._forward_sam_heads(
                 backbone_features,
                 point_inputs=point_inputs,
@@ -318,21 +355,31 @@ class Sam2Model(SAM2Base):
             )
         batch = backbone_features.size(0)
         device = backbone_features.device
-        pad_coords = torch.zeros(batch, 1, 2, device=device)
-        pad_labels = -torch.ones(batch, 1, dtype=torch.int32, device=device)
-        sparse, dense = self.sam_prompt_encoder(
-            points=(pad_coords, pad_labels), boxes=None, masks=None
-        )
-        sparse = torch.cat([sparse, hidden_tokens.to(sparse.dtype)], dim=1)
-        multi_logits, ious, output_tokens, score = self.sam_mask_decoder(
+        if hidden_tokens is None:
+            points = (point_inputs["point_coords"], point_inputs["point_labels"])  # type: ignore[index]
+        else:
+            pad_coords = torch.zeros(batch, 1, 2, device=device)
+            points = (pad_coords, -torch.ones(batch, 1, dtype=torch.int32, device=device))
+        sparse, dense = self.sam_prompt_encoder(points=points, boxes=None, masks=None)
+        if hidden_tokens is not None:
+            sparse = torch.cat([sparse, hidden_tokens.to(sparse.dtype)], dim=1)
+        decoder_inputs = dict(
             image_embeddings=backbone_features,
             image_pe=self.sam_prompt_encoder.get_dense_pe(),
             sparse_prompt_embeddings=sparse,
             dense_prompt_embeddings=dense,
-            multimask_output=multimask_output,
             repeat_image=False,
             high_res_features=high_res_features,
         )
+        if stability_fallback and not multimask_output:
+            decoder = self.sam_mask_decoder
+            all_logits, all_ious, tokens, score = decoder.predict_masks(**decoder_inputs)
+            multi_logits, ious = decoder._dynamic_multimask_via_stability(all_logits, all_ious)
+            output_tokens = tokens[:, 0:1]
+        else:
+            multi_logits, ious, output_tokens, score = self.sam_mask_decoder(
+                multimask_output=multimask_output, **decoder_inputs
+            )
         present = score > 0
         if self.pred_obj_scores:
             multi_logits = torch.where(present[:, None, None], multi_logits, NO_OBJ_SCORE)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from unipixel_ros.tracking.clip import ClipStart, ClipTracks, encode_clip, track_clip
-from unipixel_ros.tracking.config import TrackerConfig
+from unipixel_ros.tracking.config import InteractivePromptSettings, TrackerConfig
 from unipixel_ros.tracking.frame_encoder import FrameEncoder, ImageEncoderRunner
+from unipixel_ros.tracking.frame_result import FrameResult
 from unipixel_ros.tracking.frame_ring import FrameRing, RingFrame
 from unipixel_ros.tracking.memory_bank import (
     MemoryEntry,
@@ -16,7 +17,6 @@ from unipixel_ros.tracking.memory_bank import (
 from unipixel_ros.tracking.ring_masks import RingMasks
 from unipixel_ros.tracking.tracker import (
     FeatureTracker,
-    FrameResult,
     StreamingTracker,
     memory_windows,
 )
@@ -31,6 +31,7 @@ __all__ = [
     "FrameRing",
     "ImageEncoderRunner",
     "InferenceWorker",
+    "InteractivePromptSettings",
     "MemoryEntry",
     "MemoryWindows",
     "ObjectMemory",

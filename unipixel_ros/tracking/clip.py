@@ -113,7 +113,9 @@ def track_clip(
     bank = ObjectMemoryBank(
         max_objects=total, windows=memory_windows(model), memory_dtype=config.memory_dtype
     )
-    tracker = FeatureTracker(model=model, bank=bank, num_frames=num_frames)
+    tracker = FeatureTracker(
+        model=model, bank=bank, interactive=config.interactive, num_frames=num_frames
+    )
     size = model.image_size // 4
     device = model.device
     logits = torch.full((total, num_frames, size, size), NO_OBJ_SCORE, device=device)

@@ -2,13 +2,50 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from unipixel_ros.errors import ConfigError
 
-__all__ = ["TrackerConfig"]
+__all__ = ["InteractivePromptSettings", "TrackerConfig"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class InteractivePromptSettings:
+    """SAM 2.1's interactive post-processing, for prompts that come from a person.
+
+    ``sam2.build_sam2_video_predictor`` turns these on for every prompt. Here they apply to
+    point and box prompts (clicks, AddObjects with points or a box) and to the objects started
+    from them; hidden-state (``<|seg|>``) and mask prompts never use them, because UniPixel
+    builds SAM 2.1 without them. See docs/memory-bank.md.
+
+    Args:
+        binarize_memory: the prompted frame's mask goes into memory binarized
+            (``binarize_mask_from_pts_for_mem_enc``), "exactly as what users see".
+        stability_fallback: on the prompted frame, a single-mask output (two or more points, or
+            a box) whose stability score is below 0.98 (logit delta 0.05) falls back to the best
+            multimask output (``dynamic_multimask_via_stability``).
+        fill_hole_area: background holes of at most this many low-res pixels are filled in the
+            output masks (``fill_hole_area``, with `unipixel_ros.sam.hole_filling.fill_holes`);
+            tracked frames' memory is encoded from the unfilled masks, as the package does.
+            0 turns it off.
+    """
+
+    binarize_memory: bool = True
+    stability_fallback: bool = True
+    fill_hole_area: int = 8
+
+    def __post_init__(self) -> None:
+        if self.fill_hole_area < 0:
+            raise ConfigError(
+                f"InteractivePromptSettings.fill_hole_area must be >= 0, got {self.fill_hole_area}"
+            )
+
+    @classmethod
+    def off(cls) -> InteractivePromptSettings:
+        """No interactive post-processing: points and boxes as UniPixel's own SAM 2.1 build."""
+        return cls(binarize_memory=False, stability_fallback=False, fill_hole_area=0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +64,8 @@ class TrackerConfig:
             UniPixel's SAM 2 fork does); ``torch.bfloat16`` halves the memory and is what the
             `sam2` 1.1.0 video predictor stores.
         encode_batch_size: frames per image-encoder call in `track_clip`.
+        interactive: post-processing of point and box prompts (on by default, as the `sam2`
+            package's interactive video predictor).
     """
 
     max_objects: int = 16
@@ -34,6 +73,7 @@ class TrackerConfig:
     ring_stride: int = 1
     memory_dtype: torch.dtype | None = None
     encode_batch_size: int = 4
+    interactive: InteractivePromptSettings = field(default_factory=InteractivePromptSettings)
 
     def __post_init__(self) -> None:
         for name in ("max_objects", "ring_capacity", "ring_stride", "encode_batch_size"):

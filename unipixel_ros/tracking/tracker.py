@@ -17,27 +17,26 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from unipixel_ros.errors import BadInputError, NotReadyError
-from unipixel_ros.sam import FrameFeatures, Sam2Model, SamPrompt
-from unipixel_ros.sam.postprocessing import masks_from_logits
-from unipixel_ros.tracking.config import TrackerConfig
+from unipixel_ros.sam import BoxPrompt, FrameFeatures, PointPrompt, Sam2Model, SamPrompt
+from unipixel_ros.sam.hole_filling import fill_holes
+from unipixel_ros.tracking.config import InteractivePromptSettings, TrackerConfig
 from unipixel_ros.tracking.frame_encoder import FrameEncoder
+from unipixel_ros.tracking.frame_result import FrameResult
 from unipixel_ros.tracking.frame_ring import FrameRing, check_frame
 from unipixel_ros.tracking.memory_bank import (
     MemoryEntry,
     MemoryWindows,
     ObjectMemory,
     ObjectMemoryBank,
-    ObjectState,
 )
 from unipixel_ros.tracking.ring_masks import RingMasks
 
-__all__ = ["FeatureTracker", "FrameResult", "StreamingTracker", "memory_windows"]
+__all__ = ["FeatureTracker", "StreamingTracker", "memory_windows"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,36 +57,14 @@ def memory_windows(model: Sam2Model) -> MemoryWindows:
     return MemoryWindows(mask=mask, retention=max(mask, pointers))
 
 
-@dataclass(frozen=True)
-class FrameResult:
-    """Masks of every tracked object on one frame.
-
-    Args:
-        frame_index: the stream's frame index.
-        object_ids: ids, in row order.
-        low_res_logits (`torch.Tensor` of shape `(num_objects, 1, S/4, S/4)`, float32): logits
-            before sigmoid (-1024 where the object score is <= 0).
-        object_score_logits (`torch.Tensor` of shape `(num_objects,)`, float32).
-        states: per object, `ObjectState` after this frame.
-    """
-
-    frame_index: int
-    object_ids: tuple[int, ...]
-    low_res_logits: torch.Tensor
-    object_score_logits: torch.Tensor
-    states: tuple[ObjectState, ...]
-
-    def masks(self, size: tuple[int, int]) -> torch.Tensor:
-        """`(num_objects, H, W)` bool masks at the frame size ``(H, W)``."""
-        return masks_from_logits(self.low_res_logits, self.object_score_logits, size)
-
-
 class FeatureTracker:
     """SAM 2.1 memory tracking on precomputed `FrameFeatures`.
 
     Args:
         model: the SAM 2.1 model (eval mode).
         bank: where per-object memory lives.
+        interactive: post-processing of point and box prompts and of the objects started from
+            them (hidden-state and mask prompts never use it).
         num_frames: the clip length the package would see: it caps the object-pointer window
             at ``min(num_frames, max_obj_ptrs_in_encoder)`` and scales its temporal encoding.
             None for an endless stream, which then equals an offline run on any clip of at
@@ -95,10 +72,17 @@ class FeatureTracker:
     """
 
     def __init__(
-        self, *, model: Sam2Model, bank: ObjectMemoryBank, num_frames: int | None = None
+        self,
+        *,
+        model: Sam2Model,
+        bank: ObjectMemoryBank,
+        interactive: InteractivePromptSettings,
+        num_frames: int | None = None,
     ) -> None:
         self._model = model
         self._bank = bank
+        self._interactive = interactive
+        self._clicked: set[int] = set()  # objects started from a point or box prompt
         self._num_frames = _ENDLESS if num_frames is None else num_frames
         self._maskmem_pos: torch.Tensor | None = None
 
@@ -122,13 +106,19 @@ class FeatureTracker:
             keep_mask: store the new masks for pooling (the frame is a ring frame).
         """
         self._bank.check_room(prompt.num_objects)
-        decoded = self._model.decode_prompt(features, prompt)
+        clicked = isinstance(prompt, PointPrompt | BoxPrompt)
+        settings = self._interactive if clicked else InteractivePromptSettings.off()
+        decoded = self._model.decode_prompt(
+            features, prompt, stability_fallback=settings.stability_fallback
+        )
+        # The package fills the prompted frame's holes before encoding its memory.
+        logits = self._filled(decoded.low_res_logits, settings)
         memory = self._model.encode_memory(
-            features, decoded.low_res_logits, decoded.object_score_logits
+            features, logits, decoded.object_score_logits, binarize=settings.binarize_memory
         )
         self._keep_pos_enc(memory.pos_enc)
         scores = decoded.object_score_logits[:, 0]
-        masks = self._low_res_masks(decoded.low_res_logits, scores) if keep_mask else None
+        masks = self._low_res_masks(logits, scores) if keep_mask else None
         ids = tuple(
             self._bank.add(
                 frame_index=frame_index,
@@ -141,10 +131,12 @@ class FeatureTracker:
             )
             for i in range(prompt.num_objects)
         )
+        if clicked:
+            self._clicked.update(ids)
         return FrameResult(
             frame_index=frame_index,
             object_ids=ids,
-            low_res_logits=decoded.low_res_logits,
+            low_res_logits=logits,
             object_score_logits=scores,
             states=tuple(self._bank.get(i).state for i in ids),
         )
@@ -215,6 +207,11 @@ class FeatureTracker:
         )
         self._keep_pos_enc(out["maskmem_pos_enc"][-1])
         logits = out["pred_masks"]
+        clicked = [i for i, memory in enumerate(group) if memory.object_id in self._clicked]
+        if clicked and self._interactive.fill_hole_area > 0:
+            # Outputs only: memory was encoded from the unfilled masks, as in the package.
+            logits = logits.clone()
+            logits[clicked] = self._filled(logits[clicked], self._interactive)
         scores = out["object_score_logits"][:, 0]
         masks = self._low_res_masks(logits, scores) if keep_mask else None
         result = {}
@@ -262,6 +259,16 @@ class FeatureTracker:
             },
         }
 
+    def forget(self, *object_ids: int) -> None:
+        """Drop what the tracker keeps about removed objects (the bank drops their memory)."""
+        self._clicked.difference_update(object_ids)
+
+    @staticmethod
+    def _filled(logits: torch.Tensor, settings: InteractivePromptSettings) -> torch.Tensor:
+        if settings.fill_hole_area == 0:
+            return logits
+        return fill_holes(logits, max_area=settings.fill_hole_area)
+
     def _keep_pos_enc(self, pos_enc: torch.Tensor) -> None:
         if self._maskmem_pos is None:
             self._maskmem_pos = pos_enc[:1].clone()
@@ -296,7 +303,7 @@ class StreamingTracker:
             windows=memory_windows(model),
             memory_dtype=config.memory_dtype,
         )
-        self._core = FeatureTracker(model=model, bank=self._bank)
+        self._core = FeatureTracker(model=model, bank=self._bank, interactive=config.interactive)
         self._ring = FrameRing(capacity=config.ring_capacity, stride=config.ring_stride)
         self._next_index = 0
         self._latest: tuple[int, FrameFeatures, tuple[int, int]] | None = None
@@ -391,9 +398,11 @@ class StreamingTracker:
     def remove_object(self, object_id: int) -> None:
         """Stop tracking one object (its id is never reused)."""
         self._bank.remove(object_id)
+        self._core.forget(object_id)
 
     def reset(self) -> None:
         """Forget every object and frame; frame indices and ids keep counting."""
+        self._core.forget(*self._bank.ids())
         self._bank.reset()
         self._ring.clear()
         self._latest = None
