@@ -1,5 +1,8 @@
-"""SAM 2.1 for UniPixel: typed config, hydra-free builder, preprocessing, hidden-state prompt,
-checkpoint loading, and the package predictor on the same weights."""
+"""SAM 2.1 for UniPixel: config, builder, model, prompts, preprocessing, checkpoints.
+
+The builder is hydra-free; `build_package_predictor` gives the package's own video predictor on
+the same weights (the reference of the tests and benchmarks).
+"""
 
 from __future__ import annotations
 
