@@ -100,7 +100,7 @@ def _predictor(args: argparse.Namespace) -> UniPixelPredictor:
     tokenizer = build_tiny_tokenizer()
     torch.manual_seed(1)  # seed 0's random SAM 2.1 leaves the cup's mask empty
     config = tiny_config(tokenizer, hidden_size=256, tie_word_embeddings=False)
-    model = build_unipixel(config).eval()
+    model = build_unipixel(config).eval().to(args.device)
     set_object_score_bias(model.sam2, 10.0)
     steer_answer(model, tokenizer, long_seg_answer(tokenizer, args.query_tokens))
     video = QwenVideoSpec(sample_frames=4, min_pixels=56 * 56, pixels_per_frame_budget=56 * 56)
