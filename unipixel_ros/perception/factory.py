@@ -16,7 +16,6 @@ from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
 from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
-from unipixel_ros.perception.lanes import TrackingLane
 from unipixel_ros.perception.live import LivePerception, PerceptionConfig
 
 __all__ = ["LLM_CACHE_POSITIONS", "BuiltPerception", "Device", "build_perception"]
@@ -65,7 +64,6 @@ def build_perception(
     device: Device | str,
     backend: BackendName | str,
     config: PerceptionConfig,
-    tracking_lane: TrackingLane | None = None,
 ) -> BuiltPerception:
     """Load the predictor named by ``model_path`` and wrap it in `LivePerception`.
 
@@ -76,7 +74,6 @@ def build_perception(
         backend: requested backend of the LLM decode loop and SAM 2.1's image encoder (each
             falls back when unavailable); the rest of SAM 2.1 tracking runs eager.
         config: capacities of the live perception.
-        tracking_lane: where the trackers live (see `LivePerception`); inline by default.
 
     Raises:
         ConfigError: ``device`` or ``backend`` names no choice, or a setting is invalid.
@@ -106,7 +103,6 @@ def build_perception(
             predictor=predictor,
             config=config,
             frame_encoder=encoder.encoder,
-            tracking_lane=tracking_lane,
         ),
         description=description,
         random_weights=model_path == TINY_RANDOM_MODEL,
