@@ -6,8 +6,9 @@
 3. Runs the node on it: asks "Which cup is graspable?", clicks one graspable cup (AddObjects
    at the spec's click point), and later asks a question about that tracked object (Describe by
    its id, so its tracked masks are the model's memory).
-4. Prints the answers and the scores, and writes the report, the overlay GIF and the result bag
-   to ``out/demo/``.
+4. Prints the answers and the scores, and writes the report (Markdown, JSON and a self-contained
+   HTML), the overlay GIF, the track strips and the result bag to ``out/demo/``; with
+   ``--figure PATH`` also the GIF's frame of the last answer as a PNG.
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     add_rate_option(
         parser, default=0.0, help="replay speed factor; 0 (default) = as fast as the node takes it"
+    )
+    parser.add_argument(
+        "--figure",
+        type=Path,
+        default=None,
+        help="also save the overlay GIF's frame of the last answer as this PNG "
+        "(the README's picture: --figure docs/figures/overlay.png)",
     )
     parser.set_defaults(run=run_demo)
 
@@ -143,9 +151,42 @@ def run_demo(args: argparse.Namespace) -> int:
             describe_tracked=True,
         )
 
-    return evaluate_and_report(
+    code = evaluate_and_report(
         command="demo", make_config=make_config, failure=_failure, random=choice.is_random
     )
+    if code == 0 and args.figure is not None:
+        print(f"figure: {save_answer_figure(args.out, args.figure)}")
+    return code
+
+
+def save_answer_figure(out_dir: Path, figure: Path) -> Path:
+    """Save the demo GIF's frame on which the last answer was computed (its caption shows from
+    there on) as ``figure``, a PNG.
+
+    Raises:
+        UnipixelError: the demo's report, spec or GIF cannot be read.
+    """
+    import json
+
+    from unipixel_ros.evaluation.reports.pictures import OVERLAY_GIF_NAME
+    from unipixel_ros.evaluation.scoring.queries import load_query_spec
+    from unipixel_ros.visualization.gif import gif_frame_count, save_gif_frame
+
+    try:
+        report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot read the demo's report in {out_dir}: {err}") from err
+    answered = [
+        r["frame_index"]
+        for r in report.get("run", {}).get("requests", [])
+        if r["success"] and r["answer"].strip() and r["frame_index"] is not None
+    ]
+    frame = answered[-1] if answered else 0
+    frame_count = load_query_spec(out_dir / DEMO_SPEC_NAME).frame_count
+    gif = out_dir / OVERLAY_GIF_NAME
+    shown = gif_frame_count(gif)
+    # A long bag's GIF shows every n-th frame: take the GIF frame nearest the answer's.
+    return save_gif_frame(gif, min(shown - 1, round(frame * shown / frame_count)), figure)
 
 
 def _failure(_err: UnipixelError) -> tuple[int, str]:

@@ -16,11 +16,13 @@ from sensor_msgs.msg import Image
 from unipixel_ros_interfaces.msg import ObjectMaskArray
 from visualization_msgs.msg import MarkerArray
 
-from unipixel_ros.perception.records import FrameOutput
+from unipixel_ros.perception.records import FrameOutput, ObjectView
 from unipixel_ros.ros.camera_inputs import CameraFrame
 from unipixel_ros.ros.image_conversion import labels_to_mono16, rgb_to_image
 from unipixel_ros.ros.result_messages import marker_array, object_mask_message
-from unipixel_ros.visualization.overlay import label_image, overlay_instances
+from unipixel_ros.tracking import ObjectState
+from unipixel_ros.visualization.overlay import OverlayObject, draw_overlay, label_image
+from unipixel_ros.visualization.overlay_style import OverlayStyle
 
 __all__ = ["LATENCY_WINDOW", "FrameOutputs"]
 
@@ -28,10 +30,11 @@ LATENCY_WINDOW = 200
 
 
 class _CameraPublishers:
-    """The per-camera image and marker publishers."""
+    """The per-camera image and marker publishers, and the camera's overlay drawing state."""
 
     def __init__(self, node: Node, name: str) -> None:
         prefix = f"{name}/" if name else ""
+        self.style = OverlayStyle()
         self.overlay = node.create_publisher(Image, f"~/{prefix}overlay", 2)
         self.labels = node.create_publisher(Image, f"~/{prefix}label_image", 2)
         self.markers = node.create_publisher(MarkerArray, f"~/{prefix}markers", 2)
@@ -44,20 +47,30 @@ class FrameOutputs:
         node: the node that owns the publishers.
         cameras: camera names ("" for the single camera on the plain topics).
         overlay_alpha: opacity of the mask colours in the overlay image, 0..1.
+        random_weights: the model's weights are random; every overlay is stamped so.
     """
 
-    def __init__(self, *, node: Node, cameras: Sequence[str], overlay_alpha: float) -> None:
+    def __init__(
+        self,
+        *,
+        node: Node,
+        cameras: Sequence[str],
+        overlay_alpha: float,
+        random_weights: bool = False,
+    ) -> None:
         self._masks = node.create_publisher(ObjectMaskArray, "~/masks", 10)
         self._cameras = {name: _CameraPublishers(node, name) for name in cameras}
         self._overlay_alpha = overlay_alpha
-        self._caption = ""
+        self._random_weights = random_weights
         self._lock = threading.Lock()
         self._latencies_s: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self._objects = dict.fromkeys(cameras, 0)
 
-    def set_caption(self, text: str) -> None:
-        """Show ``text`` (the last answer) on the overlay images from now on."""
-        self._caption = text
+    def set_caption(self, query_id: str, text: str) -> None:
+        """Caption every camera's overlay with this answer from its next frame on (it fades
+        after a few seconds of frame stamps)."""
+        for io in self._cameras.values():
+            io.style.show_answer(query_id, text)
 
     def latencies_s(self) -> list[float]:
         """Image received to outputs published, seconds, of the last `LATENCY_WINDOW` frames."""
@@ -85,16 +98,26 @@ class FrameOutputs:
             if wants_labels:
                 io.labels.publish(labels_to_mono16(labels, frame.header))
             if wants_overlay:
-                names = {v.object_id: v.label for v in output.objects}
-                pixels = overlay_instances(
+                pixels = draw_overlay(
                     frame.rgb,
-                    labels,
+                    [_overlay_object(view) for view in output.objects],
+                    style=io.style,
+                    stamp_ns=output.stamp_ns,
                     alpha=self._overlay_alpha,
-                    names=names,
-                    caption=self._caption,
+                    random_weights=self._random_weights,
                 )
                 io.overlay.publish(rgb_to_image(pixels, frame.header))
         if frame.depth_m is not None:
             io.markers.publish(marker_array(objects, frame.header))
         with self._lock:
             self._latencies_s.append(time.monotonic() - frame.received)
+
+
+def _overlay_object(view: ObjectView) -> OverlayObject:
+    return OverlayObject(
+        object_id=view.object_id,
+        label=view.label,
+        score=view.score,
+        lost=view.state is ObjectState.LOST,
+        mask=view.mask,
+    )

@@ -161,7 +161,10 @@ class NodeWiring:
         """Create the outputs, the camera inputs, the request handlers and the timer."""
         node = self._node
         self._outputs = FrameOutputs(
-            node=node, cameras=params.camera_names, overlay_alpha=params.overlay_alpha
+            node=node,
+            cameras=params.camera_names,
+            overlay_alpha=params.overlay_alpha,
+            random_weights=self._model.random_weights,
         )
         self._diagnostics = node.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self._clicks = ClickHandler(node=node, perception=self._perception, worker=self._tracking)

@@ -66,7 +66,7 @@ class RequestHandlers:
         request_timeout_s: how long a request waits for its answer, seconds.
         callback_group: group of the services and the action.
         log: throttled warning lines.
-        on_answer: receives the text of each answer (e.g. the overlay caption).
+        on_answer: receives each answer's query id and text (e.g. the overlay caption).
     """
 
     def __init__(
@@ -80,7 +80,7 @@ class RequestHandlers:
         request_timeout_s: float,
         callback_group: CallbackGroup,
         log: ThrottledLog,
-        on_answer: Callable[[str], None],
+        on_answer: Callable[[str, str], None],
     ) -> None:
         self._logger = node.get_logger()
         self._perception = perception
@@ -170,7 +170,7 @@ class RequestHandlers:
                 for view in output.objects
             ]
         response.message = f"{len(output.objects)} object(s)"
-        self._on_answer(output.text)
+        self._on_answer(response.answer.query_id, output.text)
         self._answers.publish(response.answer)
 
     def _answer(

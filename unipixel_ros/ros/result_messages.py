@@ -14,7 +14,7 @@ from unipixel_ros.perception import ObjectView, QueryOutput
 from unipixel_ros.ros.camera_geometry import object_extent
 from unipixel_ros.ros.image_conversion import mask_to_mono8
 from unipixel_ros.tracking import ObjectState
-from unipixel_ros.visualization.overlay import instance_colour
+from unipixel_ros.visualization.palette import instance_colour
 
 __all__ = ["MARKER_NAMESPACE", "answer_message", "marker_array", "object_mask_message"]
 

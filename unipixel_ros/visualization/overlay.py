@@ -1,42 +1,64 @@
-"""Coloured instance overlays with id tags, and overlay GIFs."""
+"""The overlay a person reads: every object filled and outlined in its own colour, with a tag
+(id, label, score); lost objects as a dashed box; the last answer as a caption; a stamp when
+the weights are random. Used by the node's ``~/overlay``, the demo and the evaluation GIFs.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from dataclasses import dataclass
+from functools import lru_cache
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
 from unipixel_ros.errors import BadInputError
-from unipixel_ros.synthetic.click_points import interior_points
+from unipixel_ros.visualization.overlay_style import Box, OverlayStyle, ShownCaption
+from unipixel_ros.visualization.text import font, font_size_for, readable_on, wrap_text
 
-__all__ = ["instance_colour", "label_image", "overlay_instances", "write_overlay_gif"]
+__all__ = [
+    "CONTOUR_PX",
+    "RANDOM_WEIGHTS_COLOUR",
+    "RANDOM_WEIGHTS_TEXT",
+    "OverlayObject",
+    "draw_overlay",
+    "label_image",
+    "mask_box",
+    "mask_contour",
+]
 
-# Well-separated hues, repeated for ids beyond the table's length.
-_PALETTE = np.array(
-    [
-        (230, 25, 75),
-        (60, 180, 75),
-        (255, 225, 25),
-        (0, 130, 200),
-        (245, 130, 48),
-        (145, 30, 180),
-        (70, 240, 240),
-        (240, 50, 230),
-        (210, 245, 60),
-        (250, 190, 212),
-        (0, 128, 128),
-        (170, 110, 40),
-    ],
-    dtype=np.uint8,
-)
+#: Width of every mask's outline, pixels of the frame.
+CONTOUR_PX = 2
+RANDOM_WEIGHTS_TEXT = "RANDOM WEIGHTS"
+RANDOM_WEIGHTS_COLOUR = (200, 0, 0)
+_MAX_LABEL_CHARS = 24
+_CAPTION_LINES = 3
+# Dashes of a lost object's box: pixels drawn, then pixels skipped.
+_DASH_PX = (8, 6)
+_CAPTION_BAND = (0, 0, 0, 190)
+_TEXT_PAD_PX = 3
 
 
-def instance_colour(object_id: int) -> tuple[int, int, int]:
-    """The overlay colour of an object id (>= 1), stable across frames."""
-    r, g, b = _PALETTE[(object_id - 1) % len(_PALETTE)]
-    return int(r), int(g), int(b)
+@dataclass(frozen=True, kw_only=True, eq=False)
+class OverlayObject:
+    """One object as the overlay draws it.
+
+    Args:
+        object_id: Stable id (>= 1).
+        label: Its name, may be empty.
+        score: SAM 2.1 object-score logit; the tag shows its sigmoid.
+        lost: Not visible on this frame; drawn as a dashed outline of its last box.
+        mask (`np.ndarray` of shape `(height, width)`, bool): at the frame's resolution;
+            ignored when ``lost``.
+    """
+
+    object_id: int
+    label: str
+    score: float
+    lost: bool
+    mask: np.ndarray
 
 
 def label_image(masks: Mapping[int, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
@@ -59,96 +81,236 @@ def label_image(masks: Mapping[int, np.ndarray], shape: tuple[int, int]) -> np.n
     return labels
 
 
-def overlay_instances(
+def mask_box(mask: np.ndarray) -> Box | None:
+    """The tight box of a `(height, width)` bool mask; None when it is empty."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return Box(int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1]))
+
+
+def mask_contour(mask: np.ndarray, *, thickness: int = CONTOUR_PX) -> np.ndarray:
+    """The band of ``mask``'s pixels within ``thickness`` pixels of its boundary.
+
+    Args:
+        mask: `np.ndarray` of shape `(height, width)`, bool.
+        thickness: Band width in pixels (>= 1).
+
+    Returns:
+        `np.ndarray` of shape `(height, width)`, bool, a subset of ``mask``: pixels whose
+        3x3 neighbourhood, grown ``thickness - 1`` times, reaches outside the mask. The
+        image's border does not count as outside.
+    """
+    out = np.zeros(mask.shape, dtype=bool)
+    box = mask_box(mask)
+    if box is None:
+        return out
+    pad = thickness + 1
+    y0, y1 = max(0, box.y0 - pad), min(mask.shape[0], box.y1 + pad + 1)
+    x0, x1 = max(0, box.x0 - pad), min(mask.shape[1], box.x1 + pad + 1)
+    crop = mask[y0:y1, x0:x1].astype(np.uint8)
+    inner = cv2.erode(crop, np.ones((3, 3), np.uint8), iterations=thickness)
+    out[y0:y1, x0:x1] = (crop > 0) & (inner == 0)
+    return out
+
+
+def draw_overlay(
     rgb: np.ndarray,
-    labels: np.ndarray,
+    objects: Sequence[OverlayObject],
     *,
+    style: OverlayStyle,
+    stamp_ns: int,
     alpha: float = 0.5,
-    draw_ids: bool = True,
-    names: Mapping[int, str] | None = None,
-    caption: str = "",
+    random_weights: bool = False,
 ) -> np.ndarray:
-    """Blend a colour per object over an image, tag each object with its id (and name), and
-    write a caption (e.g. the last answer) in a band along the top.
+    """Draw one overlay frame and update ``style`` (colours, last boxes, caption clock).
+
+    Visible objects are filled at ``alpha`` and outlined (`CONTOUR_PX`) in their colour, in id
+    order (higher ids on top), each tagged "id label score" above its top; lost objects with a
+    remembered box get a dashed outline of it tagged "id label lost". The caption (the last
+    answer, from ``style``) sits in a band along the bottom, wrapped to the width. With
+    ``random_weights`` a red "RANDOM WEIGHTS" stamp sits in the top-left corner.
 
     Args:
         rgb: `np.ndarray` of shape `(height, width, 3)`, uint8.
-        labels: `np.ndarray` of shape `(height, width)`, integer ids, 0 = nothing.
-        alpha: Opacity of the colours, in [0, 1].
-        draw_ids: Write each id at a pixel deep inside its object.
-        names: Object id -> name written after the id ("3: red cup").
-        caption: Text for the top band; empty draws no band.
+        objects: The frame's objects, masks of shape `(height, width)`.
+        style: The stream's drawing state.
+        stamp_ns: The frame's stamp (drives the caption's fade).
+        alpha: Opacity of the fill, in [0, 1].
+        random_weights: The model's weights are random.
 
     Returns:
         `np.ndarray` of shape `(height, width, 3)`, uint8.
+
+    Raises:
+        BadInputError: a shape or ``alpha`` is out of its contract.
     """
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or labels.shape != rgb.shape[:2]:
-        msg = f"need rgb (height, width, 3) and labels (height, width), got {rgb.shape} and "
-        msg += f"{labels.shape}"
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        msg = f"need rgb of shape (height, width, 3) uint8, got {rgb.shape} {rgb.dtype}"
         raise BadInputError(msg)
     if not 0.0 <= alpha <= 1.0:
         msg = f"alpha must be in [0, 1], got {alpha}"
         raise BadInputError(msg)
-    out = rgb.astype(np.float32)
-    ids = [int(i) for i in np.unique(labels) if i != 0]
-    for object_id in ids:
-        mask = labels == object_id
-        out[mask] = (1.0 - alpha) * out[mask] + alpha * np.asarray(instance_colour(object_id))
-    image = Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8))
+    shape = rgb.shape[:2]
+    for obj in objects:
+        if not obj.lost and obj.mask.shape != shape:
+            msg = f"mask of object {obj.object_id} has shape {obj.mask.shape}; need {shape}"
+            raise BadInputError(msg)
+    out = rgb.copy()
+    tags: list[tuple[str, tuple[int, int, int], Box]] = []
+    dashed: list[tuple[tuple[int, int, int], Box]] = []
+    for obj in sorted(objects, key=lambda o: o.object_id):
+        box = None if obj.lost else mask_box(obj.mask)
+        if box is None:
+            last, colour = style.last_box(obj.object_id), style.colours.get(obj.object_id)
+            if last is not None and colour is not None:
+                dashed.append((colour, last))
+                tags.append((_tag_text(obj, lost=True), colour, last))
+            continue
+        colour = style.colours.colour_for(obj.object_id, rgb, obj.mask)
+        style.remember_box(obj.object_id, box)
+        _fill(out, obj.mask, box, colour, alpha)
+        out[mask_contour(obj.mask)] = colour
+        tags.append((_tag_text(obj, lost=False), colour, box))
+    image = Image.fromarray(out)
     draw = ImageDraw.Draw(image)
-    if draw_ids:
-        for object_id, (u, v) in interior_points(labels).items():
-            name = (names or {}).get(object_id, "")
-            text = f"{object_id}: {name[:24]}" if name else str(object_id)
-            left, top, right, bottom = draw.textbbox((u, v), text, anchor="mm")
-            draw.rectangle((left - 2, top - 1, right + 2, bottom + 1), fill=(0, 0, 0))
-            draw.text((u, v), text, fill=(255, 255, 255), anchor="mm")
-    if caption:
-        line = " ".join(caption.split())
-        limit = max(8, image.width // 6)
-        line = line if len(line) <= limit else line[: limit - 3] + "..."
-        _, top, _, bottom = draw.textbbox((4, 2), line)
-        draw.rectangle((0, 0, image.width, bottom + 3), fill=(0, 0, 0))
-        draw.text((4, 2), line, fill=(255, 255, 255))
+    size = font_size_for(image.height)
+    for colour, box in dashed:
+        _dashed_box(draw, box, colour)
+    placed: list[Box] = []
+    for text, colour, box in tags:
+        _tag(draw, image.size, text, colour, box, placed)
+    shown = style.caption_at(stamp_ns)
+    if shown is not None:
+        _caption(image, shown, size)
+    if random_weights:
+        _random_weights_stamp(draw, size)
     return np.asarray(image)
 
 
-def write_overlay_gif(
-    path: Path | str,
-    rgb_frames: Sequence[np.ndarray],
-    label_frames: Sequence[np.ndarray],
-    *,
-    frame_rate_hz: float = 10.0,
-    max_width: int = 480,
-) -> Path:
-    """Write an animated GIF of :func:`overlay_instances` frames.
+def _tag_text(obj: OverlayObject, *, lost: bool) -> str:
+    label = " ".join(obj.label.split())
+    if len(label) > _MAX_LABEL_CHARS:
+        label = label[: _MAX_LABEL_CHARS - 3] + "..."
+    name = f"{obj.object_id} {label}" if label else str(obj.object_id)
+    if lost:
+        return f"{name} lost"
+    probability = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, obj.score))))
+    return f"{name} {probability:.2f}"
 
-    Args:
-        path: Output file.
-        rgb_frames: `(height, width, 3)` uint8 images.
-        label_frames: `(height, width)` integer label images, one per image.
-        frame_rate_hz: Playback rate.
-        max_width: Frames wider than this are scaled down (keeps the file small).
-    """
-    if len(rgb_frames) != len(label_frames) or not rgb_frames:
-        msg = f"need equal, non-zero frame counts, got {len(rgb_frames)} and {len(label_frames)}"
-        raise BadInputError(msg)
-    if frame_rate_hz <= 0.0:
-        msg = f"frame_rate_hz must be > 0, got {frame_rate_hz}"
-        raise BadInputError(msg)
-    images = []
-    for rgb, labels in zip(rgb_frames, label_frames, strict=True):
-        image = Image.fromarray(overlay_instances(rgb, labels))
-        if image.width > max_width:
-            height = round(image.height * max_width / image.width)
-            image = image.resize((max_width, height), Image.Resampling.BILINEAR)
-        images.append(image)
-    path = Path(path)
-    images[0].save(
-        path,
-        save_all=True,
-        append_images=images[1:],
-        duration=round(1000.0 / frame_rate_hz),
-        loop=0,
+
+def _fill(
+    out: np.ndarray, mask: np.ndarray, box: Box, colour: tuple[int, int, int], alpha: float
+) -> None:
+    crop = (slice(box.y0, box.y1 + 1), slice(box.x0, box.x1 + 1))
+    region = mask[crop]
+    pixels = out[crop][region].astype(np.float32)
+    blended = (1.0 - alpha) * pixels + alpha * np.asarray(colour, dtype=np.float32)
+    out[crop][region] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+
+
+def _tag(
+    draw: ImageDraw.ImageDraw,
+    image_size: tuple[int, int],
+    text: str,
+    colour: tuple[int, int, int],
+    box: Box,
+    placed: list[Box],
+) -> None:
+    """A filled label in the object's colour over the box's top edge, inside the image, moved
+    up (or, without room, down) past the tags in ``placed``; its own box is added there."""
+    typeface = font(font_size_for(image_size[1]))
+    left, top, right, bottom = (round(v) for v in draw.textbbox((0, 0), text, font=typeface))
+    width, height = right - left + 2 * _TEXT_PAD_PX, bottom - top + 2 * _TEXT_PAD_PX
+    image_width, image_height = image_size
+    x = max(0, min(image_width - width, (box.x0 + box.x1) // 2 - width // 2))
+    y = box.y0 - height - 1 if box.y0 - height - 1 >= 0 else box.y0
+    step = -(height + 1)
+    for _ in range(2 * len(placed) + 1):
+        y = max(0, min(image_height - height, y))
+        rect = Box(x, y, x + width - 1, y + height - 1)
+        if not any(_overlap(rect, other) for other in placed):
+            break
+        if y + step < 0:
+            step = height + 1
+        y += step
+    placed.append(rect)
+    draw.rectangle(rect, fill=colour)
+    draw.text(
+        (x + _TEXT_PAD_PX - left, y + _TEXT_PAD_PX - top),
+        text,
+        fill=readable_on(colour),
+        font=typeface,
     )
-    return path
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a.x0 <= b.x1 and b.x0 <= a.x1 and a.y0 <= b.y1 and b.y0 <= a.y1
+
+
+def _dashed_box(draw: ImageDraw.ImageDraw, box: Box, colour: tuple[int, int, int]) -> None:
+    on, off = _DASH_PX
+    edges = (
+        ((box.x0, box.y0), (box.x1, box.y0)),
+        ((box.x1, box.y0), (box.x1, box.y1)),
+        ((box.x1, box.y1), (box.x0, box.y1)),
+        ((box.x0, box.y1), (box.x0, box.y0)),
+    )
+    for (xa, ya), (xb, yb) in edges:
+        length = max(abs(xb - xa), abs(yb - ya))
+        for start in range(0, length + 1, on + off):
+            end = min(length, start + on - 1)
+            t0, t1 = start / max(1, length), end / max(1, length)
+            draw.line(
+                (
+                    xa + (xb - xa) * t0,
+                    ya + (yb - ya) * t0,
+                    xa + (xb - xa) * t1,
+                    ya + (yb - ya) * t1,
+                ),
+                fill=colour,
+                width=CONTOUR_PX,
+            )
+
+
+def _caption(image: Image.Image, shown: ShownCaption, size: int) -> None:
+    """Blend the caption's band into the bottom of ``image``, at its opacity."""
+    text = f"{shown.caption.query_id}: {shown.caption.text}"
+    layer = _caption_band(text, image.width, image.height, size)
+    if shown.opacity < 1.0:
+        faded = np.asarray(layer).copy()
+        faded[..., 3] = np.rint(faded[..., 3] * shown.opacity).astype(np.uint8)
+        layer = Image.fromarray(faded, mode="RGBA")
+    top = image.height - layer.height
+    region = image.crop((0, top, image.width, image.height)).convert("RGBA")
+    image.paste(Image.alpha_composite(region, layer).convert("RGB"), (0, top))
+
+
+# A caption stays the same for many frames: its band is set once (never modified after).
+@lru_cache(maxsize=8)
+def _caption_band(text: str, width: int, height: int, size: int) -> Image.Image:
+    """The caption's band, RGBA, ``width`` wide: ``text`` wrapped on a translucent black."""
+    lines = wrap_text(
+        text, size_px=size, width_px=width - 4 * _TEXT_PAD_PX, max_lines=_CAPTION_LINES
+    )
+    line_height = round(size * 1.25)
+    band = min(height, len(lines) * line_height + 2 * _TEXT_PAD_PX)
+    layer = Image.new("RGBA", (width, band), _CAPTION_BAND)
+    draw = ImageDraw.Draw(layer)
+    for row, line in enumerate(lines):
+        y = _TEXT_PAD_PX + row * line_height
+        draw.text((2 * _TEXT_PAD_PX, y), line, fill=(255, 255, 255, 255), font=font(size))
+    return layer
+
+
+def _random_weights_stamp(draw: ImageDraw.ImageDraw, size: int) -> None:
+    typeface = font(size)
+    left, top, right, bottom = draw.textbbox((0, 0), RANDOM_WEIGHTS_TEXT, font=typeface)
+    pad = 2 * _TEXT_PAD_PX
+    draw.rectangle(
+        (4, 4, 4 + right - left + 2 * pad, 4 + bottom - top + 2 * pad), fill=RANDOM_WEIGHTS_COLOUR
+    )
+    draw.text(
+        (4 + pad - left, 4 + pad - top), RANDOM_WEIGHTS_TEXT, fill=(255, 255, 255), font=typeface
+    )

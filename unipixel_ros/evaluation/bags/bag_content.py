@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +13,13 @@ from unipixel_ros.evaluation.bags.layout import BagTopics
 from unipixel_ros.evaluation.bags.reader import read_bag_frames
 from unipixel_ros.evaluation.scoring.queries import QuerySpec
 
-__all__ = ["MAX_GIF_FRAMES", "BagContent", "frame_rate_hz", "read_bag_content"]
+__all__ = [
+    "MAX_GIF_FRAMES",
+    "BagContent",
+    "frame_rate_hz",
+    "read_bag_content",
+    "read_bag_images",
+]
 
 # Longer bags show every n-th frame in overlay.gif.
 MAX_GIF_FRAMES = 150
@@ -59,6 +65,27 @@ def read_bag_content(bag: Path, spec: QuerySpec, topics: BagTopics) -> BagConten
         gif_indices=tuple(range(0, len(stamps), stride)),
         gif_rgb=gif_rgb,
     )
+
+
+def read_bag_images(
+    bag: Path, spec: QuerySpec, topics: BagTopics, indices: Iterable[int]
+) -> dict[int, np.ndarray]:
+    """The colour images of the frames ``indices`` (a second pass over the bag, which stops
+    after the last of them), `(height, width, 3)` uint8 each, by frame index.
+
+    Raises:
+        BagError: the bag is unreadable.
+    """
+    wanted = set(indices)
+    images: dict[int, np.ndarray] = {}
+    if not wanted:
+        return images
+    for frame in read_bag_frames(bag, topics=topics, fixed_frame=spec.fixed_frame or "table"):
+        if frame.index in wanted:
+            images[frame.index] = frame.rgb
+        if frame.index >= max(wanted):
+            break
+    return images
 
 
 def frame_rate_hz(stamps_ns: Sequence[int]) -> float:

@@ -1,8 +1,17 @@
-"""Reports of an evaluation: JSON, Markdown and plots of scores and of a live run."""
+"""Reports of an evaluation: JSON, Markdown, HTML, plots, the overlay GIF and track strips."""
 
 from __future__ import annotations
 
 from unipixel_ros.evaluation.reports.cells import json_number, markdown_cell
+from unipixel_ros.evaluation.reports.html_report import write_html_report
+from unipixel_ros.evaluation.reports.pictures import (
+    AnswerEvent,
+    ReplayPictures,
+    TrackPicture,
+    track_pictures,
+    write_replay_gif,
+    write_track_strips,
+)
 from unipixel_ros.evaluation.reports.report import (
     REPORT_FORMAT,
     ReportFiles,
@@ -19,14 +28,21 @@ from unipixel_ros.evaluation.reports.run_report import (
 
 __all__ = [
     "REPORT_FORMAT",
+    "AnswerEvent",
+    "ReplayPictures",
     "ReportFiles",
     "RequestRecord",
     "RunDetails",
+    "TrackPicture",
     "json_number",
     "markdown_cell",
     "report_json",
     "run_json",
     "run_notes",
+    "track_pictures",
+    "write_html_report",
+    "write_replay_gif",
     "write_report",
     "write_run_report",
+    "write_track_strips",
 ]

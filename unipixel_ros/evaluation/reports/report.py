@@ -1,25 +1,27 @@
-"""Write an evaluation's report.md, report.json, plots and overlay GIF into one folder."""
+"""Write an evaluation's report.md, report.json, report.html, plots and pictures into one folder."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 # The Figure API with the Agg canvas draws to files without pyplot's global state or a display.
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from unipixel_ros.errors import BadInputError
 from unipixel_ros.evaluation.reports.cells import json_number, markdown_cell
+from unipixel_ros.evaluation.reports.html_report import write_html_report
+from unipixel_ros.evaluation.reports.pictures import (
+    OVERLAY_GIF_NAME,
+    ReplayPictures,
+    write_replay_gif,
+    write_track_strips,
+)
 from unipixel_ros.evaluation.scoring.evaluate import EvaluationResult
 from unipixel_ros.evaluation.scoring.queries import QueryKind
-from unipixel_ros.visualization.overlay import write_overlay_gif
 
 __all__ = ["REPORT_FORMAT", "ReportFiles", "report_json", "write_report"]
 
@@ -41,14 +43,18 @@ class ReportFiles:
         json: report.json.
         iou_plot: Per-frame IoU (J) of every track, PNG.
         latency_plot: Latency histogram, PNG.
-        overlay_gif: Overlay animation, None when no frames were given.
+        html: report.html: the tables and every picture, in one file that needs no network.
+        overlay_gif: Overlay animation with its timeline, None when no frames were given.
+        track_strips: First / middle / last frames of every scored track, PNG each.
     """
 
     markdown: Path
     json: Path
     iou_plot: Path
     latency_plot: Path
-    overlay_gif: Path | None
+    html: Path
+    overlay_gif: Path | None = None
+    track_strips: tuple[Path, ...] = ()
 
 
 def report_json(result: EvaluationResult) -> dict[str, Any]:
@@ -109,23 +115,16 @@ def write_report(
     result: EvaluationResult,
     out_dir: Path | str,
     *,
-    overlay_rgb: Sequence[np.ndarray] = (),
-    overlay_labels: Sequence[np.ndarray] = (),
-    frame_rate_hz: float = 10.0,
+    pictures: ReplayPictures | None = None,
 ) -> ReportFiles:
-    """Write report.md, report.json, iou_per_frame.png, latency_histogram.png and overlay.gif.
+    """Write report.md, report.json, report.html, iou_per_frame.png, latency_histogram.png
+    and, from ``pictures``, overlay.gif and one track_*.png per scored track.
 
     Args:
         result: The scored run.
         out_dir: Folder to write into (created if missing; files are overwritten).
-        overlay_rgb: Frames for the GIF, `(height, width, 3)` uint8 each; no GIF when empty.
-        overlay_labels: Predicted label images for those frames, `(height, width)` integer ids.
-        frame_rate_hz: GIF playback rate.
+        pictures: What the GIF and the track strips are drawn from; none without it.
     """
-    if len(overlay_rgb) != len(overlay_labels):
-        msg = f"need one label image per overlay frame, got {len(overlay_rgb)} and "
-        msg += f"{len(overlay_labels)}"
-        raise BadInputError(msg)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = report_json(result)
@@ -134,19 +133,23 @@ def write_report(
     iou_plot = _plot_track_iou(result, out_dir / "iou_per_frame.png")
     latency_plot = _plot_latency(result, out_dir / "latency_histogram.png")
     overlay_gif = None
-    if overlay_rgb:
-        overlay_gif = write_overlay_gif(
-            out_dir / "overlay.gif", overlay_rgb, overlay_labels, frame_rate_hz=frame_rate_hz
-        )
+    strips: tuple[Path, ...] = ()
+    if pictures is not None:
+        overlay_gif = write_replay_gif(out_dir / OVERLAY_GIF_NAME, pictures)
+        strips = write_track_strips(out_dir, pictures.tracks)
     markdown = out_dir / "report.md"
-    markdown.write_text(_markdown(data, overlay_gif is not None), encoding="utf-8")
-    return ReportFiles(
+    files = ReportFiles(
         markdown=markdown,
         json=json_path,
         iou_plot=iou_plot,
         latency_plot=latency_plot,
+        html=out_dir / "report.html",
         overlay_gif=overlay_gif,
+        track_strips=strips,
     )
+    markdown.write_text(_markdown(data, files), encoding="utf-8")
+    write_html_report(files, data)
+    return files
 
 
 def _plot_track_iou(result: EvaluationResult, path: Path) -> Path:
@@ -193,7 +196,7 @@ def _plot_latency(result: EvaluationResult, path: Path) -> Path:
     return path
 
 
-def _markdown(data: dict[str, Any], has_gif: bool) -> str:
+def _markdown(data: dict[str, Any], files: ReportFiles) -> str:
     summary = data["summary"]
     latency = data["latency"]
     lines = [
@@ -246,6 +249,16 @@ def _markdown(data: dict[str, Any], has_gif: bool) -> str:
         "![latency histogram](latency_histogram.png)",
         "",
     ]
-    if has_gif:
-        lines += ["![overlay](overlay.gif)", ""]
+    if files.overlay_gif is not None:
+        lines += [
+            f"![overlay]({files.overlay_gif.name})",
+            "",
+            "Under each frame, the timeline: a triangle where a query was asked, a dot where "
+            "its answer was computed (a cross: it failed).",
+            "",
+        ]
+    if files.track_strips:
+        lines += ["## Tracks", ""]
+        lines += [f"![{path.stem}]({path.name})\n" for path in files.track_strips]
+    lines += ["The same report with every picture in one file: report.html.", ""]
     return "\n".join(lines)

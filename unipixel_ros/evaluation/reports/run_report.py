@@ -1,14 +1,14 @@
 """The report of a replay through the node: the scores of :func:`write_report`, plus the
 requests sent, their answers and timings, and how the run was made.
 
-``report.json`` gains a ``run`` section (the scores' sections are unchanged) and ``report.md``
-gains "Answers", "Answer latency" and "Run" sections.
+``report.json`` gains a ``run`` section (the scores' sections are unchanged); ``report.md`` and
+``report.html`` gain "Answers", "Answer latency" and "Run" sections.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from unipixel_ros.evaluation.reports.cells import json_number, markdown_cell
+from unipixel_ros.evaluation.reports.html_report import write_html_report
+from unipixel_ros.evaluation.reports.pictures import ReplayPictures
 from unipixel_ros.evaluation.reports.report import ReportFiles, write_report
 from unipixel_ros.evaluation.scoring.evaluate import EvaluationResult
 from unipixel_ros.evaluation.scoring.metrics import summarize_latency
@@ -150,27 +152,18 @@ def write_run_report(
     details: RunDetails,
     out_dir: Path | str,
     *,
-    overlay_rgb: Sequence[np.ndarray] = (),
-    overlay_labels: Sequence[np.ndarray] = (),
-    frame_rate_hz: float = 10.0,
+    pictures: ReplayPictures | None = None,
 ) -> ReportFiles:
-    """:func:`write_report`, then the run's sections added to report.json and report.md.
+    """:func:`write_report`, then the run's sections added to report.json, report.md and
+    report.html.
 
     Args:
         result: The scored run.
         details: How the run was made and what the node answered.
         out_dir: Folder to write into (created if missing; files are overwritten).
-        overlay_rgb: Frames for the GIF, `(height, width, 3)` uint8 each; no GIF when empty.
-        overlay_labels: Predicted label images for those frames, `(height, width)` integer ids.
-        frame_rate_hz: GIF playback rate.
+        pictures: What the GIF and the track strips are drawn from; none without it.
     """
-    files = write_report(
-        result,
-        out_dir,
-        overlay_rgb=overlay_rgb,
-        overlay_labels=overlay_labels,
-        frame_rate_hz=frame_rate_hz,
-    )
+    files = write_report(result, out_dir, pictures=pictures)
     data = json.loads(files.json.read_text(encoding="utf-8"))
     data["run"] = run_json(details)
     files.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
@@ -179,6 +172,7 @@ def write_run_report(
     head, plots, tail = markdown.partition(_PLOTS_HEADING)
     markdown = head + sections + plots + tail if plots else markdown + "\n" + sections
     files.markdown.write_text(markdown, encoding="utf-8")
+    write_html_report(files, data)
     return files
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "QueryScore",
     "evaluate_run",
     "instances_covered",
+    "scored_track_frames",
 ]
 
 # An object counts as named by a mask when the mask covers this share of its pixels.
@@ -218,6 +219,16 @@ def evaluate_run(
     )
 
 
+def scored_track_frames(
+    query: Query, prediction: QueryPrediction, truths: Sequence[np.ndarray | None]
+) -> list[int]:
+    """The frames a track query is scored on, in order: from its query frame (or the
+    prediction's first scored frame, whichever is later) to the end, where there is ground
+    truth. ``TrackScores.j_per_frame`` follows this order."""
+    start = max(query.frame_index, prediction.first_scored_frame or 0)
+    return [index for index in range(start, len(truths)) if truths[index] is not None]
+
+
 def _describe(query: Query) -> str:
     if query.text is not None:
         return query.text
@@ -263,11 +274,10 @@ def _score_masks(
     track = None
     iou = None
     if query.kind is QueryKind.TRACK:
-        start = max(query.frame_index, prediction.first_scored_frame or 0)
         frames = [
             (index, truth)
-            for index, truth in enumerate(truths)
-            if index >= start and truth is not None
+            for index in scored_track_frames(query, prediction, truths)
+            if (truth := truths[index]) is not None
         ]
         if frames:
             track = track_scores(

@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from unipixel_ros.errors import BagError, ConfigError, NotReadyError
 from unipixel_ros.evaluation.bags.layout import BagTopics
 from unipixel_ros.evaluation.scoring.queries import Query as SpecQuery
@@ -25,7 +23,7 @@ from unipixel_ros.ros.evaluation.node_process import NodeProcess
 from unipixel_ros.ros.evaluation.query_requests import QueryRequests
 from unipixel_ros.ros.evaluation.result_recorder import ResultRecorder
 from unipixel_ros.ros.evaluation.run_records import EvaluationConfig, ProgressUpdate, RunOutcome
-from unipixel_ros.visualization.overlay import label_image
+from unipixel_ros.visualization.overlay import OverlayObject
 
 __all__ = ["NodeRun"]
 
@@ -44,7 +42,7 @@ class NodeRun:
         config: What to evaluate and how.
         spec: The bag's query spec.
         topics: The bag's topics.
-        gif_indices: The frames whose predicted label images the run returns.
+        gif_indices: The frames whose objects the run returns for the overlay GIF.
         on_progress: Called with each progress update.
     """
 
@@ -139,7 +137,7 @@ class NodeRun:
                 if (frame := recorder.frame(sent.stamp_ns)) is not None
             ),
             frames_sent=len(published),
-            labels=tuple(self._labels(recorder)),
+            gif_objects=tuple(self._gif_objects(recorder)),
             status=status,
             result_bag=result_bag,
             node_log=log_path,
@@ -206,13 +204,25 @@ class NodeRun:
             self._progress(frame.index + 1, "replaying")
         return published
 
-    def _labels(self, recorder: ResultRecorder) -> list[np.ndarray]:
-        labels = []
+    def _gif_objects(self, recorder: ResultRecorder) -> list[tuple[OverlayObject, ...]]:
+        """The objects of each GIF frame as the node published them, for the overlay."""
+        frames = []
         for index in self._gif_indices:
             frame = recorder.frame(self._spec.stamps_ns[index])
-            masks = {} if frame is None else {i: frame.mask(i) for i in frame.packed}
-            labels.append(label_image(masks, self._shape))  # type: ignore[arg-type]
-        return labels
+            objects: tuple[OverlayObject, ...] = ()
+            if frame is not None and frame.shape == self._shape:
+                objects = tuple(
+                    OverlayObject(
+                        object_id=object_id,
+                        label=frame.labels[object_id],
+                        score=frame.scores.get(object_id, 0.0),
+                        lost=object_id in frame.lost,
+                        mask=frame.mask(object_id),  # type: ignore[arg-type]
+                    )
+                    for object_id in frame.packed
+                )
+            frames.append(objects)
+        return frames
 
 
 def _remove_old_result_bag(path: Path) -> None:

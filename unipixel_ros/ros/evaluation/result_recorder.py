@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,8 @@ class FrameMasks:
         shape: (height, width) of the masks; (0, 0) when the frame had no objects.
         packed: Object id -> `np.packbits` of its `(height, width)` bool mask.
         labels: Object id -> the object's label.
+        scores: Object id -> its SAM 2.1 object-score logit.
+        lost: Ids of the objects the node reported lost on this frame.
     """
 
     stamp_ns: int
@@ -71,6 +73,8 @@ class FrameMasks:
     shape: tuple[int, int]
     packed: dict[int, np.ndarray]
     labels: dict[int, str]
+    scores: dict[int, float] = field(default_factory=dict)
+    lost: frozenset[int] = frozenset()
 
     def mask(self, object_id: int) -> np.ndarray | None:
         """The mask of ``object_id``, `(height, width)` bool; None when it is not on the frame."""
@@ -206,16 +210,24 @@ class ResultRecorder:
 def _frame_masks(msg: ObjectMaskArray, received_s: float) -> FrameMasks:
     packed: dict[int, np.ndarray] = {}
     labels: dict[int, str] = {}
+    scores: dict[int, float] = {}
+    lost: set[int] = set()
     shape = (0, 0)
     for obj in msg.objects:
         mask = mask_from_message(obj)
         shape = (int(mask.shape[0]), int(mask.shape[1]))
-        packed[int(obj.object_id)] = np.packbits(mask.reshape(-1))
-        labels[int(obj.object_id)] = obj.label
+        object_id = int(obj.object_id)
+        packed[object_id] = np.packbits(mask.reshape(-1))
+        labels[object_id] = obj.label
+        scores[object_id] = float(obj.score)
+        if obj.state == ObjectMask.STATE_LOST:
+            lost.add(object_id)
     return FrameMasks(
         stamp_ns=stamp_to_ns(msg.header.stamp),
         received_s=received_s,
         shape=shape,
         packed=packed,
         labels=labels,
+        scores=scores,
+        lost=frozenset(lost),
     )

@@ -14,10 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from unipixel_ros.evaluation.bags.bag_content import frame_rate_hz, read_bag_content
+from unipixel_ros.evaluation.bags.bag_content import (
+    frame_rate_hz,
+    read_bag_content,
+    read_bag_images,
+)
 from unipixel_ros.evaluation.bags.layout import BagTopics
+from unipixel_ros.evaluation.reports.pictures import (
+    AnswerEvent,
+    ReplayPictures,
+    strip_frames_of_tracks,
+    track_pictures,
+)
 from unipixel_ros.evaluation.reports.run_notes import run_notes
-from unipixel_ros.evaluation.reports.run_report import RunDetails, write_run_report
+from unipixel_ros.evaluation.reports.run_report import (
+    RequestRecord,
+    RunDetails,
+    write_run_report,
+)
 from unipixel_ros.evaluation.scoring.evaluate import evaluate_run
 from unipixel_ros.evaluation.scoring.queries import load_query_spec
 from unipixel_ros.evaluation.scoring.run_policy import scored_spec
@@ -65,8 +79,9 @@ def evaluate_bag(
     outcome = run.run()
     description = outcome.status.get("model", "")
     random = model_is_random(config.model_path, outcome.status)
+    scored = scored_spec(spec)
     result = evaluate_run(
-        spec=scored_spec(spec),
+        spec=scored,
         truths=content.truths,
         predictions=outcome.predictions,
         latencies_s=outcome.latencies_s,
@@ -85,15 +100,41 @@ def evaluate_bag(
         duration_s=outcome.duration_s,
         notes=run_notes(rate=config.rate, random=random, spec=spec, truths=content.truths),
     )
-    files = write_run_report(
-        result,
-        details,
-        config.out_dir,
-        overlay_rgb=content.gif_rgb,
-        overlay_labels=outcome.labels,
-        frame_rate_hz=frame_rate_hz(spec.stamps_ns) / content.gif_stride,
+    images = dict(zip(content.gif_indices, content.gif_rgb, strict=True))
+    strip_frames = strip_frames_of_tracks(
+        spec=scored, predictions=outcome.predictions, truths=content.truths
     )
+    images.update(read_bag_images(config.bag, spec, topics, strip_frames - set(images)))
+    asked = {query.query_id: query.frame_index for query in spec.queries}
+    pictures = ReplayPictures(
+        frame_indices=content.gif_indices,
+        rgb=content.gif_rgb,
+        objects=outcome.gif_objects,
+        stamps_ns=spec.stamps_ns,
+        answers=[_answer_event(record, asked[record.query_id]) for record in outcome.requests],
+        tracks=track_pictures(
+            spec=scored,
+            scores=result.queries,
+            predictions=outcome.predictions,
+            truths=content.truths,
+            images=images,
+        ),
+        frame_rate_hz=frame_rate_hz(spec.stamps_ns) / content.gif_stride,
+        random_weights=random,
+    )
+    files = write_run_report(result, details, config.out_dir, pictures=pictures)
     return BagEvaluation(result=result, details=details, files=files, node_log=outcome.node_log)
+
+
+def _answer_event(record: RequestRecord, asked_frame: int) -> AnswerEvent:
+    """A request for the GIF: answered on its answer's frame (the asked one when unknown)."""
+    answered = record.frame_index if record.frame_index is not None else asked_frame
+    return AnswerEvent(
+        query_id=record.query_id,
+        asked_frame=asked_frame,
+        answered_frame=answered if record.success else None,
+        text=record.answer,
+    )
 
 
 def _sibling(topic: str, name: str) -> str:

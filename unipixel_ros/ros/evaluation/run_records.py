@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
-
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.evaluation.bags.layout import QUERIES_FILE_NAME
 from unipixel_ros.evaluation.reports.report import ReportFiles
 from unipixel_ros.evaluation.reports.run_report import RequestRecord, RunDetails
 from unipixel_ros.evaluation.scoring.evaluate import EvaluationResult, QueryPrediction
+from unipixel_ros.visualization.overlay import OverlayObject
 
 __all__ = ["BagEvaluation", "EvaluationConfig", "ProgressUpdate", "RunOutcome"]
 
@@ -90,7 +89,7 @@ class RunOutcome:
         requests: Every request sent, in order.
         latencies_s: Per frame with output, image published to its masks received, seconds.
         frames_sent: Colour frames published.
-        labels: Predicted label images `(height, width)` of the GIF's frames.
+        gif_objects: Per GIF frame, the objects the node published for it.
         status: The node's last diagnostics key/values.
         result_bag: The MCAP bag holding every output of the node.
         node_log: The node's stdout and stderr.
@@ -101,7 +100,7 @@ class RunOutcome:
     requests: tuple[RequestRecord, ...]
     latencies_s: tuple[float, ...]
     frames_sent: int
-    labels: tuple[np.ndarray, ...]
+    gif_objects: tuple[tuple[OverlayObject, ...], ...]
     status: dict[str, str]
     result_bag: Path
     node_log: Path
