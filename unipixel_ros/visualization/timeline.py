@@ -62,8 +62,8 @@ def draw_timeline(
     Returns:
         `np.ndarray` of shape `(strip height, width, 3)`, uint8.
     """
-    if frame_count < 1 or not 0 <= current_frame < frame_count or width < 64:
-        msg = "need frame_count >= 1, 0 <= current_frame < frame_count and width >= 64; got "
+    if frame_count < 1 or not 0 <= current_frame < frame_count or width < 1:
+        msg = "need frame_count >= 1, 0 <= current_frame < frame_count and width >= 1; got "
         msg += f"{frame_count}, {current_frame}, {width}"
         raise BadInputError(msg)
     size = max(10, round(0.8 * font_size_for(round(width * 3 / 4))))
@@ -78,7 +78,7 @@ def draw_timeline(
         readout += f"  {seconds:.1f} s"
     readout_width = round(typeface.getlength(f"frame {frame_count}/{frame_count}  000.0 s"))
     left, right = size, width - readout_width - 2 * size
-    right = max(left + 16, right)
+    right = max(left + 1, right)  # a narrow frame: the readout runs over the bar
 
     def x_of(frame: int) -> int:
         return left + round((right - left) * frame / max(1, frame_count - 1))

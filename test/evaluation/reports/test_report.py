@@ -7,10 +7,12 @@ import pytest
 from PIL import Image
 
 from unipixel_ros.errors import BadInputError
+from unipixel_ros.evaluation.reports.pictures import ReplayPictures
 from unipixel_ros.evaluation.reports.report import write_report
 from unipixel_ros.evaluation.scoring.evaluate import EvaluationResult, QueryScore
 from unipixel_ros.evaluation.scoring.metrics import summarize_latency, track_scores
 from unipixel_ros.evaluation.scoring.queries import QueryKind
+from unipixel_ros.visualization.overlay import OverlayObject
 
 
 def _result(model_is_random: bool) -> EvaluationResult:
@@ -50,13 +52,28 @@ def _result(model_is_random: bool) -> EvaluationResult:
     )
 
 
-def test_report_writes_every_file_with_the_numbers(tmp_path):
+def _pictures() -> ReplayPictures:
     rgb = [np.full((24, 32, 3), 90, np.uint8)] * 2
-    labels = [np.zeros((24, 32), np.uint16)] * 2
-    labels[0][4:10, 4:12] = 1
-    files = write_report(_result(False), tmp_path / "out", overlay_rgb=rgb, overlay_labels=labels)
-    for path in (files.markdown, files.json, files.iou_plot, files.latency_plot, files.overlay_gif):
-        assert path.exists() and path.stat().st_size > 0
+    mask = np.zeros((24, 32), bool)
+    mask[4:10, 4:12] = True
+    objects = [
+        [OverlayObject(object_id=1, label="cup", score=3.0, lost=False, mask=mask)],
+        [],
+    ]
+    return ReplayPictures(frame_indices=(0, 1), rgb=rgb, objects=objects, stamps_ns=(0, 10**8))
+
+
+def test_report_writes_every_file_with_the_numbers(tmp_path):
+    files = write_report(_result(False), tmp_path / "out", pictures=_pictures())
+    for path in (
+        files.markdown,
+        files.json,
+        files.html,
+        files.iou_plot,
+        files.latency_plot,
+        files.overlay_gif,
+    ):
+        assert path is not None and path.exists() and path.stat().st_size > 0
     data = json.loads(files.json.read_text())
     assert data["summary"]["segment_ciou"] == 0.8125
     assert data["summary"]["track_jf"] == 0.5  # J = (1 + 0) / 2, F = (1 + 0) / 2
@@ -71,15 +88,19 @@ def test_report_writes_every_file_with_the_numbers(tmp_path):
     assert "![overlay](overlay.gif)" in markdown
     with Image.open(files.iou_plot) as image:
         assert image.format == "PNG"
+    assert "RANDOM" not in files.html.read_text()
 
 
 def test_report_of_random_weights_says_so_plainly(tmp_path):
     files = write_report(_result(True), tmp_path)
     assert "RANDOM weights" in files.markdown.read_text()
+    assert "RANDOM weights" in files.html.read_text()
     assert json.loads(files.json.read_text())["model_is_random"] is True
-    assert files.overlay_gif is None
+    assert files.overlay_gif is None and files.track_strips == ()
 
 
-def test_report_rejects_unpaired_overlay_frames(tmp_path):
-    with pytest.raises(BadInputError, match=r"one label image per overlay frame, got 1 and 0"):
-        write_report(_result(False), tmp_path, overlay_rgb=[np.zeros((4, 4, 3), np.uint8)])
+def test_replay_pictures_reject_unpaired_overlay_frames():
+    with pytest.raises(BadInputError, match=r"one image and one object list per GIF frame"):
+        ReplayPictures(
+            frame_indices=(0,), rgb=[np.zeros((4, 4, 3), np.uint8)], objects=[], stamps_ns=(0,)
+        )

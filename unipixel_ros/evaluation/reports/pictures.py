@@ -40,7 +40,7 @@ __all__ = [
 
 OVERLAY_GIF_NAME = "overlay.gif"
 # The GIF's fill is lighter than the node's default, so an object's own colour still shows.
-GIF_OVERLAY_ALPHA = 0.4
+GIF_OVERLAY_ALPHA = 0.3
 
 
 class AnswerEvent(NamedTuple):
