@@ -377,3 +377,22 @@ def test_an_rviz_click_in_the_camera_frame_adds_an_object_and_other_frames_are_e
         camera.send()
         time.sleep(0.1)
     assert expected in graph["log"].read_text()
+
+
+def test_the_overlay_outlines_the_tracked_objects_and_captions_the_last_answer(graph) -> None:
+    client, camera = graph["client"], graph["camera"]
+    _an_object_is_tracked(graph)
+    response = client.call("query", Query.Request(text="Please segment the red cup."))
+    assert response.success, response.message
+    stamp = camera.send()
+    msg = graph["overlay"].wait_for(lambda m: _stamp(m) == stamp, timeout_s=60)
+    pixels = np.frombuffer(bytes(msg.data), np.uint8).reshape(HEIGHT, msg.step)[:, : 3 * WIDTH]
+    overlay = pixels.reshape(HEIGHT, WIDTH, 3).astype(int)
+    # The caption's band darkens the bottom rows of the grey (90) image, with white text.
+    assert overlay[HEIGHT - 2].mean() < 60
+    assert (overlay[HEIGHT - 16 :] > 200).all(axis=-1).any()
+    # Objects are drawn in colours of the palette, none the image had (grey, red).
+    drawn = {tuple(p) for p in overlay[: HEIGHT // 2].reshape(-1, 3)}
+    assert drawn - {(90, 90, 90), (220, 30, 30)}
+    # A checkpoint's weights are not random: no stamp.
+    assert not (overlay == (200, 0, 0)).all(axis=-1).any()

@@ -117,5 +117,8 @@ def print_summary(evaluation: Any, *, random: bool) -> None:
         f"frames sent {latency.frames_sent}, without output {latency.frames_dropped}"
     )
     files = evaluation.files
-    print(f"report: {files.markdown} (json: {files.json.name}, gif: {files.overlay_gif})")
+    print(
+        f"report: {files.markdown} (json: {files.json.name}, html: {files.html.name}, "
+        f"gif: {files.overlay_gif}, track strips: {len(files.track_strips)})"
+    )
     print(f"result bag: {details.result_bag}; node log: {evaluation.node_log}")

@@ -6,7 +6,11 @@ import pytest
 from sample_data import SAMPLE_BAG
 
 from unipixel_ros.errors import BagError
-from unipixel_ros.evaluation.bags.bag_content import frame_rate_hz, read_bag_content
+from unipixel_ros.evaluation.bags.bag_content import (
+    frame_rate_hz,
+    read_bag_content,
+    read_bag_images,
+)
 from unipixel_ros.evaluation.bags.layout import BagTopics
 from unipixel_ros.evaluation.scoring.queries import load_query_spec
 
@@ -31,3 +35,12 @@ def test_the_frame_rate_is_the_median_spacing_or_10_hz() -> None:
     assert frame_rate_hz([0, 100_000_000, 200_000_000, 400_000_000]) == pytest.approx(10.0)
     assert frame_rate_hz([0, 50_000_000, 100_000_000]) == pytest.approx(20.0)
     assert frame_rate_hz([5]) == 10.0 and frame_rate_hz([5, 5]) == 10.0
+
+
+def test_the_images_of_chosen_frames_are_read_again_and_equal_the_first_pass() -> None:
+    content = read_bag_content(SAMPLE_BAG, SPEC, BagTopics())
+    images = read_bag_images(SAMPLE_BAG, SPEC, BagTopics(), {2, 0})
+    assert sorted(images) == [0, 2]
+    for index, rgb in images.items():
+        assert (rgb == content.gif_rgb[index]).all()
+    assert read_bag_images(SAMPLE_BAG, SPEC, BagTopics(), ()) == {}

@@ -8,6 +8,7 @@ from unipixel_ros.evaluation.scoring.evaluate import (
     QueryPrediction,
     evaluate_run,
     instances_covered,
+    scored_track_frames,
 )
 from unipixel_ros.evaluation.scoring.queries import ObjectRecord, Query, QueryKind, QuerySpec
 
@@ -131,6 +132,14 @@ def test_a_click_track_is_scored_from_its_first_scored_frame():
     unmarked = QueryPrediction(query_id="trk", masks={1: truths[1] == 1})
     track = {score.query_id: score for score in _run([unmarked]).queries}["trk"].track
     assert track.j_per_frame == (0.0, 1.0)
+
+
+def test_a_track_is_scored_on_the_frames_with_ground_truth_from_its_start():
+    track = SPEC.query("trk")
+    truths = [*_truths(), None, _truths()[0]]
+    assert scored_track_frames(track, QueryPrediction(query_id="trk"), truths) == [0, 1, 3]
+    late = QueryPrediction(query_id="trk", first_scored_frame=1)
+    assert scored_track_frames(track, late, truths) == [1, 3]
 
 
 def test_predictions_for_unknown_queries_are_rejected():

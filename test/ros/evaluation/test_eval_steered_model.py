@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from rosbags.rosbag2 import Reader
 from sample_data import SAMPLE_BAG
 
@@ -110,3 +111,22 @@ def test_progress_reaches_every_frame_and_names_each_query(evaluation) -> None:
     _, progress = evaluation
     assert progress[-1].frames_sent == progress[-1].frame_count == 4
     assert set(QUERY_IDS) <= {update.activity for update in progress}
+
+
+def test_the_report_pictures_are_at_the_bag_resolution_one_strip_per_scored_track(
+    evaluation,
+) -> None:
+    result, _ = evaluation
+    files = result.files
+    spec = load_query_spec(BAG / "queries.json")
+    with Image.open(files.overlay_gif) as gif:
+        assert gif.n_frames == spec.frame_count
+        assert gif.width == spec.width and gif.height > spec.height  # the timeline under it
+    tracks = [s.query_id for s in result.result.queries if s.track is not None]
+    assert [path.name for path in files.track_strips] == [f"track_{q}.png" for q in tracks]
+    for path in files.track_strips:
+        with Image.open(path) as strip:
+            assert strip.width >= spec.width and strip.height > spec.height
+    html = files.html.read_text(encoding="utf-8")
+    assert html.count('src="data:image/') == 3 + len(tracks)
+    assert files.html.parent == files.markdown.parent == files.json.parent
