@@ -83,11 +83,10 @@ def label_image(masks: Mapping[int, np.ndarray], shape: tuple[int, int]) -> np.n
 
 def mask_box(mask: np.ndarray) -> Box | None:
     """The tight box of a `(height, width)` bool mask; None when it is empty."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+    x, y, width, height = cv2.boundingRect(np.ascontiguousarray(mask, dtype=bool).view(np.uint8))
+    if width == 0:
         return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    return Box(int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1]))
+    return Box(x, y, x + width - 1, y + height - 1)
 
 
 def mask_contour(mask: np.ndarray, *, thickness: int = CONTOUR_PX) -> np.ndarray:
@@ -104,15 +103,22 @@ def mask_contour(mask: np.ndarray, *, thickness: int = CONTOUR_PX) -> np.ndarray
     """
     out = np.zeros(mask.shape, dtype=bool)
     box = mask_box(mask)
-    if box is None:
-        return out
-    pad = thickness + 1
-    y0, y1 = max(0, box.y0 - pad), min(mask.shape[0], box.y1 + pad + 1)
-    x0, x1 = max(0, box.x0 - pad), min(mask.shape[1], box.x1 + pad + 1)
-    crop = mask[y0:y1, x0:x1].astype(np.uint8)
-    inner = cv2.erode(crop, np.ones((3, 3), np.uint8), iterations=thickness)
-    out[y0:y1, x0:x1] = (crop > 0) & (inner == 0)
+    if box is not None:
+        crop, band = _contour_crop(mask, box, thickness)
+        out[crop] = band
     return out
+
+
+def _contour_crop(
+    mask: np.ndarray, box: Box, thickness: int
+) -> tuple[tuple[slice, slice], np.ndarray]:
+    """`mask_contour` within ``box`` grown by a margin: the crop's slices and its band."""
+    pad = thickness + 1
+    rows = slice(max(0, box.y0 - pad), min(mask.shape[0], box.y1 + pad + 1))
+    cols = slice(max(0, box.x0 - pad), min(mask.shape[1], box.x1 + pad + 1))
+    crop = np.ascontiguousarray(mask[rows, cols], dtype=bool).view(np.uint8)
+    inner = cv2.erode(crop, np.ones((3, 3), np.uint8), iterations=thickness)
+    return (rows, cols), (crop > 0) & (inner == 0)
 
 
 def draw_overlay(
@@ -171,7 +177,8 @@ def draw_overlay(
         colour = style.colours.colour_for(obj.object_id, rgb, obj.mask)
         style.remember_box(obj.object_id, box)
         _fill(out, obj.mask, box, colour, alpha)
-        out[mask_contour(obj.mask)] = colour
+        crop, band = _contour_crop(obj.mask, box, CONTOUR_PX)
+        out[crop][band] = colour
         tags.append((_tag_text(obj, lost=False), colour, box))
     image = Image.fromarray(out)
     draw = ImageDraw.Draw(image)
@@ -180,7 +187,7 @@ def draw_overlay(
         _dashed_box(draw, box, colour)
     placed: list[Box] = []
     for text, colour, box in tags:
-        _tag(draw, image.size, text, colour, box, placed)
+        _tag(image, text, colour, box, placed)
     shown = style.caption_at(stamp_ns)
     if shown is not None:
         _caption(image, shown, size)
@@ -203,32 +210,26 @@ def _tag_text(obj: OverlayObject, *, lost: bool) -> str:
 def _fill(
     out: np.ndarray, mask: np.ndarray, box: Box, colour: tuple[int, int, int], alpha: float
 ) -> None:
-    crop = (slice(box.y0, box.y1 + 1), slice(box.x0, box.x1 + 1))
-    region = mask[crop]
-    pixels = out[crop][region].astype(np.float32)
-    blended = (1.0 - alpha) * pixels + alpha * np.asarray(colour, dtype=np.float32)
-    out[crop][region] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+    crop = out[box.y0 : box.y1 + 1, box.x0 : box.x1 + 1]
+    solid = np.empty_like(crop)
+    solid[:] = colour
+    blended = cv2.addWeighted(crop, 1.0 - alpha, solid, alpha, 0.0)
+    region = mask[box.y0 : box.y1 + 1, box.x0 : box.x1 + 1]
+    np.copyto(crop, blended, where=region[..., None])
 
 
 def _tag(
-    draw: ImageDraw.ImageDraw,
-    image_size: tuple[int, int],
-    text: str,
-    colour: tuple[int, int, int],
-    box: Box,
-    placed: list[Box],
+    image: Image.Image, text: str, colour: tuple[int, int, int], box: Box, placed: list[Box]
 ) -> None:
     """A filled label in the object's colour over the box's top edge, inside the image, moved
     up (or, without room, down) past the tags in ``placed``; its own box is added there."""
-    typeface = font(font_size_for(image_size[1]))
-    left, top, right, bottom = (round(v) for v in draw.textbbox((0, 0), text, font=typeface))
-    width, height = right - left + 2 * _TEXT_PAD_PX, bottom - top + 2 * _TEXT_PAD_PX
-    image_width, image_height = image_size
-    x = max(0, min(image_width - width, (box.x0 + box.x1) // 2 - width // 2))
+    tag = _tag_image(text, colour, font_size_for(image.height))
+    width, height = tag.size
+    x = max(0, min(image.width - width, (box.x0 + box.x1) // 2 - width // 2))
     y = box.y0 - height - 1 if box.y0 - height - 1 >= 0 else box.y0
     step = -(height + 1)
     for _ in range(2 * len(placed) + 1):
-        y = max(0, min(image_height - height, y))
+        y = max(0, min(image.height - height, y))
         rect = Box(x, y, x + width - 1, y + height - 1)
         if not any(_overlap(rect, other) for other in placed):
             break
@@ -236,13 +237,21 @@ def _tag(
             step = height + 1
         y += step
     placed.append(rect)
-    draw.rectangle(rect, fill=colour)
-    draw.text(
-        (x + _TEXT_PAD_PX - left, y + _TEXT_PAD_PX - top),
-        text,
-        fill=readable_on(colour),
-        font=typeface,
+    image.paste(tag, (x, y))
+
+
+# Tags repeat from frame to frame: each is set once (and never modified after).
+@lru_cache(maxsize=256)
+def _tag_image(text: str, colour: tuple[int, int, int], size: int) -> Image.Image:
+    typeface = font(size)
+    left, top, right, bottom = (round(v) for v in typeface.getbbox(text))
+    tag = Image.new(
+        "RGB", (right - left + 2 * _TEXT_PAD_PX, bottom - top + 2 * _TEXT_PAD_PX), colour
     )
+    ImageDraw.Draw(tag).text(
+        (_TEXT_PAD_PX - left, _TEXT_PAD_PX - top), text, fill=readable_on(colour), font=typeface
+    )
+    return tag
 
 
 def _overlap(a: Box, b: Box) -> bool:
