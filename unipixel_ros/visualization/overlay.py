@@ -181,10 +181,9 @@ def draw_overlay(
         out[crop][band] = colour
         tags.append((_tag_text(obj, lost=False), colour, box))
     image = Image.fromarray(out)
-    draw = ImageDraw.Draw(image)
     size = font_size_for(image.height)
     for colour, box in dashed:
-        _dashed_box(draw, box, colour)
+        _dashed_box(ImageDraw.Draw(image), box, colour)
     placed: list[Box] = []
     for text, colour, box in tags:
         _tag(image, text, colour, box, placed)
@@ -192,7 +191,7 @@ def draw_overlay(
     if shown is not None:
         _caption(image, shown, size)
     if random_weights:
-        _random_weights_stamp(draw, size)
+        _random_weights_stamp(ImageDraw.Draw(image), size)
     return np.asarray(image)
 
 
