@@ -47,8 +47,6 @@ def test_assignments_choose_once_and_keep_the_colour():
     assert (
         colours.colour_for(5, np.full((4, 4, 3), 255 - np.array(chosen), np.uint8), mask) == chosen
     )
-    colours.forget(5)
-    assert colours.get(5) is None
 
 
 def test_assignments_forget_the_id_drawn_longest_ago_beyond_their_capacity():

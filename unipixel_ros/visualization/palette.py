@@ -133,7 +133,3 @@ class ColourAssignments:
         else:
             self._colours.move_to_end(object_id)
         return colour
-
-    def forget(self, object_id: int) -> None:
-        """Drop ``object_id``'s colour (it was removed); unknown ids are ignored."""
-        self._colours.pop(object_id, None)
