@@ -55,6 +55,13 @@ class FrameOutputs:
         self._latencies_s: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self._objects = dict.fromkeys(cameras, 0)
 
+    def set_overlay_alpha(self, alpha: float) -> None:
+        """Blend masks with opacity ``alpha`` (0..1, checked by the caller) from the next frame on.
+
+        A float attribute swaps atomically; `publish` reads it once per frame.
+        """
+        self._overlay_alpha = alpha
+
     def set_caption(self, text: str) -> None:
         """Show ``text`` (the last answer) on the overlay images from now on."""
         self._caption = text
