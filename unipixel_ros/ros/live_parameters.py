@@ -1,11 +1,12 @@
 """Parameters a running node takes from `ros2 param set`: checked as one batch, then applied.
 
-`LIVE_PARAMETERS` (ros/parameters.py) names them; every other parameter is read-only. A set
-request (SetParameters, or SetParametersAtomically for several at once) is checked in full
-against the node's current `NodeParameters` before anything changes: a read-only name, a wrong
-type or a value out of range refuses the whole batch with the reason, and the node keeps its
-values. An accepted batch becomes a new frozen `NodeParameters` that is handed to the node's
-``on_change`` (the node swaps it in and passes the values on to the parts that use them).
+`LIVE_PARAMETERS` (ros/parameters.py) names them; every other parameter is read-only. A batch
+(one parameter of SetParameters, which rclpy sets one by one, or the whole request of
+SetParametersAtomically) is checked in full against the node's current `NodeParameters` before
+anything changes: a read-only name, a wrong type or a value out of range refuses the batch with
+the reason, and the node keeps its values. An accepted batch becomes a new frozen
+`NodeParameters` that is handed to the node's ``on_change`` (the node swaps it in and passes
+the values on to the parts that use them).
 
 ``max_pending_requests`` may go down and back up to its value at start-up, not beyond: the
 executor's threads are sized for it once (`perception_node.executor_threads`).
@@ -126,12 +127,6 @@ class LiveParameters:
             )
         node.add_on_set_parameters_callback(self._check)
         node.add_post_set_parameters_callback(self._apply)
-
-    @property
-    def current(self) -> NodeParameters:
-        """The node's parameters now."""
-        with self._lock:
-            return self._params
 
     def _check(self, parameters: Sequence[Parameter[Any]]) -> SetParametersResult:
         try:
