@@ -178,3 +178,17 @@ def test_a_cancelled_query_leaves_tracking_untouched(seg_predictor) -> None:
         perception.query("Please segment the red square.", on_text=lambda _text: False)
     assert perception.tracked_ids() == [1]
     assert [o.object_id for o in _stream(perception, range(3, 4))[0].objects] == [1]
+
+
+def test_changed_request_limits_apply_to_the_next_query_and_bad_ones_change_nothing(
+    seg_predictor,
+) -> None:
+    perception = _perception(seg_predictor)
+    _stream(perception, range(4))
+    perception.set_request_limits(query_frames=4, max_query_chars=30)
+    assert perception.query("Please segment the red square.").num_frames == 4
+    with pytest.raises(BadInputError, match="the query has 31 characters; the limit is 30"):
+        perception.query("Please segment the red squares.")
+    with pytest.raises(ConfigError, match=r"query_frames is 5; it must be in 1..ring_capacity"):
+        perception.set_request_limits(query_frames=5, max_query_chars=2000)
+    assert (perception.config.query_frames, perception.config.max_query_chars) == (4, 30)

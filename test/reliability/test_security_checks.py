@@ -6,7 +6,7 @@
 - no call in the package passes trust_remote_code, every torch.load passes weights_only=True,
   nothing unpickles with pickle.load(s) or numpy allow_pickle;
 - no service or action request field names a path: model and engine paths come only from the
-  node's parameters, which are read-only after start-up;
+  node's read-only parameters (model_path, backend, device cannot change after start-up);
 - engine files are checked against their key and hash before any deserialisation;
 - query and question texts are limited to max_query_chars.
 """

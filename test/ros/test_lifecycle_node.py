@@ -7,6 +7,7 @@ each state.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,10 +21,12 @@ from typing import Any
 import pytest
 from lifecycle_msgs.msg import State, Transition
 from lifecycle_msgs.srv import ChangeState, GetState
+from parameter_client import ParameterClient
 from sample_data import SAMPLE_BAG
 from unipixel_ros_interfaces.action import Ask
 from unipixel_ros_interfaces.srv import Query
 
+from unipixel_ros.errors import NotReadyError
 from unipixel_ros.model import SEG_TOKEN
 from unipixel_ros.ros.evaluation.client import UnipixelClient
 from unipixel_ros.ros.evaluation.frame_replay import play_bag
@@ -196,3 +199,35 @@ def test_a_bad_parameter_fails_configure_with_the_reason_in_the_log(managed) -> 
     assert not node.transition(Transition.TRANSITION_CONFIGURE)
     assert node.state() == State.PRIMARY_STATE_UNCONFIGURED
     _wait_until(lambda: "overlay_alpha is 2.0" in node.log_path.read_text(), "reason logged")
+    (refused,) = ParameterClient(node.client).set(query_frames=2)
+    assert not refused.successful and "unusable: overlay_alpha is 2.0" in refused.reason
+
+
+def test_live_parameters_set_before_configure_and_while_active_take_effect(
+    managed, seg_checkpoint: Path
+) -> None:
+    node = managed(model_path=str(seg_checkpoint), ring_capacity="4", query_frames="3")
+    parameters = ParameterClient(node.client)
+    # Unconfigured: the model is not built yet; the value reaches the one configure builds.
+    assert all(r.successful for r in parameters.set(query_frames=1))
+    (read_only,) = parameters.set(ring_capacity=2)
+    assert not read_only.successful and "read-only" in read_only.reason
+    assert node.transition(Transition.TRANSITION_CONFIGURE)
+    assert node.transition(Transition.TRANSITION_ACTIVATE)
+    client = node.client
+    client.wait_until_ready(timeout_s=30.0)
+    for _ in range(3):  # frames enough for a query over the 3 it would use without the change
+        topics = tuple(TOPICS.values())
+        play_bag(client.node, SAMPLE_BAG, remap=TOPICS, topics=topics, reliable=True)
+        with contextlib.suppress(NotReadyError):
+            client.wait_for_status(lambda s: int(s["frames_processed"]) >= 3, timeout_s=20)
+            break
+    else:
+        raise AssertionError(f"fewer than 3 frames processed: {client.status()}")
+    request = Query.Request(text="Please segment the red cup.", track=False)
+    answered = client.call("query", request)
+    assert answered.success and answered.answer.num_frames == 1, answered.message
+    # Active: the serving parts take the value at once.
+    assert all(r.successful for r in parameters.set(max_query_chars=10))
+    refused = client.call("query", request)
+    assert not refused.success and refused.message.endswith("the limit is 10")

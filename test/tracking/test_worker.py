@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from unipixel_ros.errors import BusyError, NotReadyError
+from unipixel_ros.errors import BusyError, ConfigError, NotReadyError
 from unipixel_ros.tracking import InferenceWorker
 
 WAIT = 10.0  # seconds; only reached when the worker is broken
@@ -180,3 +180,22 @@ def test_a_frame_error_is_counted_and_handed_to_the_error_hook_with_its_frame():
         stats = worker.stats()
     assert failures == [(5, "cannot decode frame 5")]
     assert stats.frame_errors == 1 and stats.frames_processed == 0
+
+
+def test_a_changed_queue_capacity_applies_to_the_next_requests_and_keeps_the_waiting_ones():
+    recorder = _Recorder()
+    gate, started = threading.Event(), threading.Event()
+    with InferenceWorker(process_frame=recorder.process, max_pending_requests=3) as worker:
+        worker.submit(_blocking_request(recorder, "running", gate, started))
+        assert started.wait(WAIT)
+        queued = [worker.submit(_blocking_request(recorder, f"q{i}", gate)) for i in range(2)]
+        worker.set_max_pending_requests(1)
+        with pytest.raises(BusyError, match=r"2 requests already wait \(capacity 1\)"):
+            worker.submit(_blocking_request(recorder, "refused", gate))
+        worker.set_max_pending_requests(3)
+        queued.append(worker.submit(_blocking_request(recorder, "q2", gate)))
+        with pytest.raises(ConfigError, match="max_pending_requests must be >= 1, got 0"):
+            worker.set_max_pending_requests(0)
+        gate.set()
+        assert [f.result(WAIT) for f in queued] == ["q0", "q1", "q2"]
+    assert recorder.log == ["running", "q0", "q1", "q2"]

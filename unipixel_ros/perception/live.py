@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -113,6 +113,18 @@ class LivePerception:
             for name in config.cameras
         }
         self._objects = ObjectRegistry()
+
+    def set_request_limits(self, *, query_frames: int, max_query_chars: int) -> None:
+        """The default frame count and the longest text of the requests that start from now on.
+
+        Any thread: the new `PerceptionConfig` is checked, then swapped in whole.
+
+        Raises:
+            ConfigError: ``query_frames`` is not in 1..ring_capacity, or ``max_query_chars`` < 1.
+        """
+        self.config = replace(
+            self.config, query_frames=query_frames, max_query_chars=max_query_chars
+        )
 
     # ------------------------------------------------------------------ frames
 
@@ -342,10 +354,9 @@ class LivePerception:
     def _check_text(self, text: str) -> None:
         if not text.strip():
             raise BadInputError("the query text is empty")
-        if len(text) > self.config.max_query_chars:
-            raise BadInputError(
-                f"the query has {len(text)} characters; the limit is {self.config.max_query_chars}"
-            )
+        limit = self.config.max_query_chars
+        if len(text) > limit:
+            raise BadInputError(f"the query has {len(text)} characters; the limit is {limit}")
         found = [token for token in FORBIDDEN_QUERY_TOKENS if token in text]
         if found:
             raise BadInputError(f"the query contains reserved tokens {found}")

@@ -72,6 +72,13 @@ class FrameOutputs:
         for io in self._cameras.values():
             io.style.show_answer(query_id, text)
 
+    def set_overlay_alpha(self, alpha: float) -> None:
+        """Blend masks with opacity ``alpha`` (0..1, checked by the caller) from the next frame on.
+
+        A float attribute swaps atomically; `publish` reads it once per frame.
+        """
+        self._overlay_alpha = alpha
+
     def latencies_s(self) -> list[float]:
         """Image received to outputs published, seconds, of the last `LATENCY_WINDOW` frames."""
         with self._lock:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rclpy.callback_groups import CallbackGroup
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
@@ -84,6 +85,18 @@ class FrameSynchronizer:
                 qos,
                 callback_group=callback_group,
             )
+
+    def set_slop_s(self, slop_s: float) -> None:
+        """Match within ``slop_s`` seconds (> 0, checked by the caller) from the next message on.
+
+        message_filters keeps its slop in the attribute ``slop`` that its ``add`` reads per
+        message (written against its Python API; not run here, where it is not installed).
+        """
+        if message_filters is not None:
+            self._sync.slop = Duration(seconds=slop_s)
+            return
+        with self._lock:
+            self._slop_s = slop_s
 
     def _arrived(self, index: int, msg: Any) -> None:
         with self._lock:

@@ -10,8 +10,10 @@ Same name, topics, services, action and parameters as `perception_node`, whose w
 - cleanup: free the model (on CUDA also the cached blocks, with the bytes freed logged);
 - shutdown: all of the above, from any state.
 
-Parameters are read-only, so they are declared and read once, when the node starts; configure
-reports the first bad one (the same values would fail every later configure too).
+Parameters are declared and read once, when the node starts; configure reports the first bad
+one (then every parameter change is refused: only a restart with other values helps). The live
+ones (`live_parameters`) can change in any state: the change reaches the serving parts at once
+when active, and the next configure or activate otherwise.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from unipixel_ros_interfaces.action import Ask
 
 from unipixel_ros.errors import ConfigError, UnipixelError
+from unipixel_ros.ros.live_parameters import LiveParameters, refuse_parameter_changes
 from unipixel_ros.ros.node_wiring import LoadedModel, NodeWiring, load_model
 from unipixel_ros.ros.parameters import REQUEST_QOS, NodeParameters, declare_and_read
 from unipixel_ros.ros.perception_node import NODE_NAME, executor_threads, spin_node
@@ -98,11 +101,21 @@ class LifecyclePerceptionNode(LifecycleNode):
             self.params = declare_and_read(self)
         except ConfigError as err:  # reported by configure, which then fails
             self._parameter_error = err
+            refuse_parameter_changes(self, f"the node's parameters are unusable: {err}")
+        else:
+            LiveParameters(node=self, params=self.params, on_change=self._use_parameters)
 
     @property
     def executor_threads(self) -> int:
         """Executor threads the node needs (the defaults' when a parameter is bad)."""
         return executor_threads(self.params or NodeParameters())
+
+    def _use_parameters(self, params: NodeParameters) -> None:
+        """A live parameter changed (`ros2 param set`); lifecycle transitions run in the same
+        (default, mutually exclusive) callback group, so ``_wiring`` cannot change meanwhile."""
+        self.params = params
+        if self._wiring is not None:
+            self._wiring.apply(params)
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         if self.params is None:

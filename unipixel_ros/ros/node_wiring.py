@@ -12,6 +12,9 @@ trackers and tracks every frame, with the short SAM-only requests in between; th
 lane runs the language requests on snapshots, so tracking never waits for the language model.
 Services and the Ask action run in a reentrant group on the multi-threaded executor and wait
 for their request's future (`request_handlers`); each lane queues up to `max_pending_requests`.
+
+`NodeWiring.apply` passes the live parameters' new values (ros/live_parameters.py) on to the
+parts that read them.
 """
 
 from __future__ import annotations
@@ -153,6 +156,7 @@ class NodeWiring:
             self.close()  # what the steps before the error created
             raise
         self._created = _added(node, known)
+        self.apply(params)  # the model may be older than the values (a managed node's configure)
         for lane in (self._tracking, self._reasoning):
             if lane is not None:
                 lane.start()
@@ -205,7 +209,30 @@ class NodeWiring:
             log=self._log,
             on_answer=self._outputs.set_caption,
         )
-        node.create_timer(params.diagnostics_period_s, self._publish_diagnostics)
+        self._diagnostics_timer = node.create_timer(
+            params.diagnostics_period_s, self._publish_diagnostics
+        )
+
+    def apply(self, params: NodeParameters) -> None:
+        """Use the live parameters of ``params`` from now on (the others must be unchanged).
+
+        Each part reads its value once per frame, request or tick, from any thread.
+        """
+        self._outputs.set_overlay_alpha(params.overlay_alpha)
+        self._requests.set_request_timeout_s(params.request_timeout_s)
+        for camera in self.cameras.values():
+            camera.sync.set_slop_s(params.sync_slop_s)
+        for lane in (self._tracking, self._reasoning):
+            if lane is not None:
+                lane.set_max_pending_requests(params.max_pending_requests)
+        if self._perception is not None:
+            self._perception.set_request_limits(
+                query_frames=params.query_frames, max_query_chars=params.max_query_chars
+            )
+        period_ns = int(params.diagnostics_period_s * 1_000_000_000)  # as create_timer does
+        if self._diagnostics_timer.timer_period_ns != period_ns:
+            self._diagnostics_timer.timer_period_ns = period_ns
+            self._diagnostics_timer.reset()  # the next tick one new period from now
 
     def describe(self) -> str:
         """One log line: the cameras, the optional imports in use and the model."""

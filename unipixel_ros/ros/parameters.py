@@ -3,11 +3,13 @@
 The capacities (`max_objects`, `ring_capacity`, `ring_stride`, `query_frames`,
 `max_query_chars`) take their defaults from `TrackerConfig` and `PerceptionConfig`; the other
 defaults live here only. config/unipixel.yaml repeats them for users to edit (a test checks
-that the two agree).
+that the two agree). The parameters in `LIVE_PARAMETERS` can change while the node runs
+(`ros2 param set`; ros/live_parameters.py checks and applies them); the others are read-only.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any
@@ -32,6 +34,7 @@ from unipixel_ros.perception.live import PerceptionConfig
 from unipixel_ros.tracking.config import TrackerConfig
 
 __all__ = [
+    "LIVE_PARAMETERS",
     "REQUEST_QOS",
     "ImageTransport",
     "NodeParameters",
@@ -144,8 +147,8 @@ class NodeParameters:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} is {getattr(self, name)}; it must be at least 1")
         for name in ("sync_slop_s", "request_timeout_s", "diagnostics_period_s"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} is {getattr(self, name)}; it must be > 0")
+            if not math.isfinite(getattr(self, name)) or getattr(self, name) <= 0:
+                raise ConfigError(f"{name} is {getattr(self, name)}; it must be finite and > 0")
         if self.query_frames > self.ring_capacity:
             raise ConfigError(
                 f"query_frames ({self.query_frames}) exceeds ring_capacity ({self.ring_capacity})"
@@ -188,6 +191,21 @@ _DESCRIPTIONS = {
 }
 
 
+#: What a running node may change (`ros2 param set`): each is read where it is used, per
+#: frame, request or timer tick, so a new value needs no rebuilt subscription, lane or model.
+LIVE_PARAMETERS = frozenset(
+    {
+        "sync_slop_s",
+        "query_frames",
+        "max_query_chars",
+        "max_pending_requests",
+        "request_timeout_s",
+        "overlay_alpha",
+        "diagnostics_period_s",
+    }
+)
+_RESTART = " Read-only: set it at start-up (a change needs a restart)."
+
 _TOPICS = ("image_topic", "camera_info_topic", "depth_topic", "clicked_point_topic")
 
 
@@ -201,7 +219,10 @@ def declare_and_read(node: Node) -> NodeParameters:
     values: dict[str, Any] = {}
     defaults = NodeParameters()
     for item in fields(NodeParameters):
-        descriptor = ParameterDescriptor(description=_DESCRIPTIONS[item.name], read_only=True)
+        live = item.name in LIVE_PARAMETERS
+        descriptor = ParameterDescriptor(
+            description=_DESCRIPTIONS[item.name] + ("" if live else _RESTART), read_only=not live
+        )
         # An empty list has no type of its own: `cameras` is declared by type.
         default = (
             Parameter.Type.STRING_ARRAY if item.name == "cameras" else getattr(defaults, item.name)

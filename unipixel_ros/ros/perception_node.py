@@ -3,7 +3,8 @@
 Topics, services, the action and parameters are listed in docs/node.md. Without a model
 (parameter `model_path` empty) every request is answered with an error that says so; the node
 never invents an answer. The node loads its model and serves at once; `lifecycle_node` is the
-managed variant. Both share `node_wiring` (its docstring describes the threads and lanes).
+managed variant. Both share `node_wiring` (its docstring describes the threads and lanes) and
+`live_parameters` (what `ros2 param set` may change while the node runs).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 
 from unipixel_ros.errors import ConfigError, UnipixelError
+from unipixel_ros.ros.live_parameters import LiveParameters
 from unipixel_ros.ros.node_wiring import NodeWiring, load_model
 from unipixel_ros.ros.parameters import NodeParameters, declare_and_read
 
@@ -46,7 +48,14 @@ class PerceptionNode(Node):
         self.params: NodeParameters = declare_and_read(self)
         model = load_model(node=self, params=self.params)
         self._wiring = NodeWiring(node=self, params=self.params, model=model)
+        LiveParameters(node=self, params=self.params, on_change=self._use_parameters)
         self.get_logger().info(self._wiring.describe())
+
+    def _use_parameters(self, params: NodeParameters) -> None:
+        """A live parameter changed (`ros2 param set`)."""
+        self.params = params
+        if self._wiring is not None:
+            self._wiring.apply(params)
 
     def destroy_node(self) -> None:
         if self._wiring is not None:

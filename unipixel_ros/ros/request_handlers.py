@@ -119,6 +119,11 @@ class RequestHandlers:
             callback_group=callback_group,
         )
 
+    def set_request_timeout_s(self, timeout_s: float) -> None:
+        """Wait ``timeout_s`` (> 0, checked by the caller) for the answers of the next requests;
+        a request that already waits keeps its timeout."""
+        self._timeout_s = timeout_s
+
     def _run(
         self, work: Callable[[], T], response: Any, request_name: str, *, reasoning: bool = False
     ) -> T | None:
@@ -126,15 +131,16 @@ class RequestHandlers:
         fill ``response`` and return None."""
         response.success = False
         lane = self._reasoning if reasoning else self._tracking
+        timeout_s = self._timeout_s  # read once: a live parameter
         if self._perception is None or lane is None:
             response.message = NO_MODEL_MESSAGE
             self._log.warning("refused", f"{request_name} refused: {response.message}")
             return None
         try:
-            result = lane.submit(work, name=request_name).result(timeout=self._timeout_s)
+            result = lane.submit(work, name=request_name).result(timeout=timeout_s)
         except FutureTimeout:
             response.message = (
-                f"{request_name} timed out after {self._timeout_s} s; it may "
+                f"{request_name} timed out after {timeout_s} s; it may "
                 "still finish and change the tracked objects"
             )
             return None

@@ -213,6 +213,15 @@ class InferenceWorker(Generic[FrameT, ResultT]):
             torch.cuda.current_stream(stream.device).wait_event(event)
         return result
 
+    def set_max_pending_requests(self, max_pending_requests: int) -> None:
+        """Change the capacity of the request queue; requests already waiting stay queued even
+        when there are more of them than the new capacity (new ones are refused until fewer
+        wait)."""
+        if max_pending_requests < 1:
+            raise ConfigError(f"max_pending_requests must be >= 1, got {max_pending_requests}")
+        with self._cond:
+            self._max_pending = max_pending_requests
+
     def stats(self) -> WorkerStats:
         with self._cond:
             return WorkerStats(
