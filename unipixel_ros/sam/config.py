@@ -393,6 +393,8 @@ class Sam2Config:
     def tiny(cls, image_size: int = 64) -> Sam2Config:
         """A minimal SAM 2.1 for CPU tests: every code path of b+, milliseconds per frame.
 
+        Not SAM 2.1's hiera-t (`unipixel_ros.sam.Sam2Size.TINY`), which is 39 M parameters.
+
         Smaller memory windows than b+ (3 mask memories, 4 object pointers) so tests reach
         the eviction regime within a few frames.
         """
