@@ -5,6 +5,8 @@ Each preset equals the `sam2` package's ``configs/sam2.1/sam2.1_hiera_{t,s,b+,l}
 only in the Hiera trunk (and the FPN neck's ``backbone_channel_list``, which follows from the
 trunk's width): neck, memory attention, memory encoder and every ``model:`` flag are the same.
 The tiny and small yamls leave ``window_spec`` to Hiera's default (8, 4, 14, 7), as b+ does.
+The reference trained from its own copies (``configs/sam2.1_hiera_X.yaml``), which add
+``drop_path_rate: 0.1`` and training-only flags; neither has weights nor acts in eval mode.
 
 A UniPixel ``config.json`` names its SAM 2.1 by the Hydra config it trained with
 (``sam2_config``); `SAM2_1_CONFIG_NAMES` maps every spelling the reference resolves, and a few
