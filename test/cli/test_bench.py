@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from unipixel_ros.bench.presets import BenchPreset, preset_config
+from unipixel_ros.cli.main import _build_parser
+from unipixel_ros.model import sam2_config_for
+from unipixel_ros.sam import Sam2Config
+
 # The stages issue 6 asks for; the object counts are the command's defaults.
 REQUIRED_STAGES = (
     "qwen_preprocess",
@@ -73,3 +78,32 @@ def test_bench_records_the_configuration_and_backend_choice(tiny_run: tuple[dict
     assert summary["backend"]["llm"] == "eager"
     assert "SAM 2.1 parts: backend eager" in stdout
     assert "click_to_mask" in stdout.split("stage")[-1], "the final table lists every stage"
+
+
+def test_bench_sam2_option_builds_that_sam2_1_size_and_records_it(tmp_path: Path) -> None:
+    out = tmp_path / "tiny_sam2_t.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "unipixel_ros.cli.main", "bench", "--preset", "tiny"]
+    command += ["--sam2", "tiny", "--repeats", "1", "--warmup", "0", "--frames", "2"]
+    command += ["--objects", "1", "--decode-tokens", "4", "--json", str(out)]
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(out.read_text())
+    assert summary["sam2"] == "tiny"
+    assert "SAM 2.1 tiny at 64px" in summary["model"]
+    assert "SAM 2.1 tiny at 64px" in done.stdout
+    stages = {stage["name"]: stage for stage in summary["stages"]}
+    assert stages["sam2_image_encoder"]["ours"] > 0
+    assert stages["language_query"]["ours"] > 0
+
+
+def test_bench_without_sam2_keeps_the_preset_own_sam2_and_refuses_unknown_sizes() -> None:
+    parser = _build_parser()
+    assert parser.parse_args(["bench"]).sam2 is None
+    assert parser.parse_args(["bench", "--sam2", "base_plus"]).sam2 == "base_plus"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["bench", "--sam2", "huge"])
+    for preset in (BenchPreset.UNIPIXEL_3B, BenchPreset.UNIPIXEL_7B):
+        assert sam2_config_for(preset_config(preset)) == Sam2Config.hiera_b_plus(768)

@@ -12,12 +12,14 @@ from unipixel_ros.cli.options import (
     AUTO_MODEL,
     BACKEND_CHOICES,
     PRESET_CHOICES,
+    SAM2_SIZE_CHOICES,
     add_backend_option,
     add_device_option,
     add_model_option,
     add_preset_option,
     add_rate_option,
 )
+from unipixel_ros.sam import Sam2Size
 
 
 def test_the_choices_are_the_values_of_the_backend_and_preset_enums() -> None:
@@ -50,3 +52,7 @@ def test_building_the_command_line_parser_imports_neither_torch_nor_rclpy() -> N
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_the_sam2_size_choices_are_the_values_of_the_size_enum() -> None:
+    assert tuple(size.value for size in Sam2Size) == SAM2_SIZE_CHOICES

@@ -45,11 +45,11 @@ TINY_HYDRA_OVERRIDES = [
 ]
 
 
-def hydra_build(overrides: list[str]) -> torch.nn.Module:
-    """The `sam2` package's own construction path: compose the packaged yaml, instantiate."""
+def hydra_build(overrides: list[str], *, config_name: str = B_PLUS_YAML) -> torch.nn.Module:
+    """The `sam2` package's own construction path: compose a packaged yaml, instantiate."""
     if not GlobalHydra.instance().is_initialized():
         initialize_config_module("sam2", version_base="1.2")
-    cfg = compose(config_name=B_PLUS_YAML, overrides=overrides)
+    cfg = compose(config_name=config_name, overrides=overrides)
     return instantiate(cfg.model, _recursive_=True).eval()
 
 

@@ -1,56 +1,13 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
-import sam2
-from omegaconf import OmegaConf
 
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.sam import HieraConfig, Sam2Config
 
-PACKAGED_B_PLUS = Path(sam2.__file__).parent / "configs" / "sam2.1" / "sam2.1_hiera_b+.yaml"
-
-
-def test_b_plus_preset_equals_the_packaged_sam2_1_yaml_with_image_size_overridden():
-    yaml = OmegaConf.load(PACKAGED_B_PLUS).model
-    config = Sam2Config.hiera_b_plus(image_size=768)
-    trunk, neck = yaml.image_encoder.trunk, yaml.image_encoder.neck
-    layer = yaml.memory_attention.layer
-    assert config.image_size == 768
-    assert config.trunk.embed_dim == trunk.embed_dim
-    assert config.trunk.num_heads == trunk.num_heads
-    # Hiera's own defaults apply to b+ (the yaml sets only width and heads).
-    assert config.trunk.stages == (2, 3, 16, 3)
-    assert config.trunk.global_att_blocks == (12, 16, 20)
-    assert config.trunk.window_spec == (8, 4, 14, 7)
-    assert config.trunk.window_pos_embed_bkg_spatial_size == (14, 14)
-    assert config.neck.d_model == neck.d_model == neck.position_encoding.num_pos_feats
-    assert list(config.trunk.channel_list) == list(neck.backbone_channel_list)
-    assert list(config.neck.fpn_top_down_levels) == list(neck.fpn_top_down_levels)
-    assert config.neck.fpn_interp_model == neck.fpn_interp_model
-    assert config.neck.scalp == yaml.image_encoder.scalp
-    assert config.memory_attention.num_layers == yaml.memory_attention.num_layers
-    assert config.memory_attention.dim_feedforward == layer.dim_feedforward
-    assert config.memory_attention.num_heads == layer.self_attention.num_heads
-    assert config.memory_attention.rope_theta == layer.self_attention.rope_theta
-    assert config.memory_attention.dropout == layer.dropout
-    assert config.memory_encoder.out_dim == yaml.memory_encoder.out_dim
-    assert config.memory_encoder.out_dim == layer.cross_attention.kv_in_dim
-    assert config.memory_encoder.fuser_num_layers == yaml.memory_encoder.fuser.num_layers
-    assert config.memory_encoder.fuser_kernel_size == yaml.memory_encoder.fuser.layer.kernel_size
-    assert config.memory_encoder.layer_scale_init_value == pytest.approx(
-        yaml.memory_encoder.fuser.layer.layer_scale_init_value
-    )
-    flags = {
-        k: v
-        for k, v in OmegaConf.to_container(yaml).items()
-        if not isinstance(v, dict) and k not in ("_target_", "image_size", "compile_image_encoder")
-    }
-    assert flags, "the yaml lists top-level flags"
-    for name, value in flags.items():
-        assert getattr(config, name) == value, name
+# The presets against the packaged yamls: test_presets.py.
 
 
 def test_tiny_preset_is_valid_at_several_image_sizes():

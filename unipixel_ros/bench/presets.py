@@ -2,7 +2,8 @@
 
 ``tiny`` is the CPU test model. ``3b`` and ``7b`` are the UniPixel-3B / -7B architectures
 (Qwen2.5-VL-3B / -7B + SAM 2.1 hiera-b+ at 768 px) built from their configurations with random
-weights, so nothing is downloaded. Their time per stage depends on shapes only, not on the
+weights, so nothing is downloaded. Any preset can swap its SAM 2.1 for one of the four sizes
+(`Sam2Size`), at the preset's image size. Their time per stage depends on shapes only, not on the
 weights (greedy decoding is forced to a fixed length by the benchmark).
 """
 
@@ -26,6 +27,7 @@ from unipixel_ros.model import (
     tiny_config,
 )
 from unipixel_ros.model.builder import set_object_score_bias
+from unipixel_ros.sam import SAM2_1_CONFIG_NAMES, Sam2Size
 
 __all__ = ["BenchModel", "BenchPreset", "build_bench_model", "preset_config"]
 
@@ -97,13 +99,20 @@ def build_bench_model(
     device: torch.device,
     seed: int = 0,
     config_path: Path | None = None,
+    sam2: Sam2Size | None = None,
 ) -> BenchModel:
     """Build ``preset`` with random weights directly on ``device``.
 
     The LLM runs in the loader's dtype (bf16 on CUDA, float32 on CPU), SAM 2.1 in float32, as
     ``load_unipixel`` sets them.
+
+    Args:
+        sam2: the SAM 2.1 size to build instead of the preset's own (b+ for ``3b`` / ``7b``,
+            the test SAM 2.1 for ``tiny``), at the preset's ``sam2_image_size``.
     """
     config = preset_config(preset, config_path=config_path)
+    if sam2 is not None:
+        config.sam2_config = sam2.config_name
     torch.manual_seed(seed)
     with torch.device(device):
         model = build_unipixel(config)
@@ -118,8 +127,11 @@ def build_bench_model(
     params = sum(p.numel() for p in model.parameters())
     count = f"{params / 1e9:.2f} B" if params >= 1e9 else f"{params / 1e6:.1f} M"
     sam = model.sam2.config
+    size = SAM2_1_CONFIG_NAMES.get(str(config.sam2_config))
+    sam_name = size.value if size is not None else config.sam2_config
     description = (
         f"UniPixel {preset.value} architecture, random weights ({count} parameters), "
-        f"LLM {str(dtype).removeprefix('torch.')}, SAM 2.1 at {sam.image_size}px float32"
+        f"LLM {str(dtype).removeprefix('torch.')}, SAM 2.1 {sam_name} at {sam.image_size}px "
+        "float32"
     )
     return BenchModel(model=model, video=video, description=description)

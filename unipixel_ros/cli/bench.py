@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from unipixel_ros.cli.options import (
+    SAM2_SIZE_CHOICES,
     add_backend_option,
     add_device_option,
     add_documented_command,
@@ -46,6 +47,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default="tiny",
         help="architecture (random weights): tiny test model, or UniPixel-3B / -7B with SAM "
         "2.1 b+ at 768 px",
+    )
+    parser.add_argument(
+        "--sam2",
+        choices=SAM2_SIZE_CHOICES,
+        default=None,
+        help="SAM 2.1 size to build instead of the preset's own (3b / 7b: base_plus; tiny: "
+        "the test SAM 2.1), at the preset's image size",
     )
     add_device_option(parser)
     add_backend_option(
@@ -107,6 +115,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from unipixel_ros.bench.steady_memory import steady_memory
     from unipixel_ros.errors import UnipixelError
     from unipixel_ros.model import prepare_qwen_video
+    from unipixel_ros.sam import Sam2Size
 
     objects = _object_counts(args.objects)
     for name in ("frames", "repeats", "decode_tokens"):
@@ -118,7 +127,11 @@ def run_bench(args: argparse.Namespace) -> int:
         return 2
     try:
         built = build_bench_model(
-            BenchPreset(args.preset), device=device, seed=args.seed, config_path=args.model_config
+            BenchPreset(args.preset),
+            device=device,
+            seed=args.seed,
+            config_path=args.model_config,
+            sam2=None if args.sam2 is None else Sam2Size(args.sam2),
         )
     except UnipixelError as err:
         print(f"unipixel-ros bench: {err}", file=sys.stderr)
@@ -217,6 +230,7 @@ def run_bench(args: argparse.Namespace) -> int:
     summary = {
         "date_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "preset": args.preset,
+        "sam2": args.sam2,
         "model": built.description,
         "device": _device_name(device),
         "machine": {

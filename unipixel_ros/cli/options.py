@@ -1,7 +1,7 @@
 """Command-line pieces several commands share, written once: options and documented commands.
 
-The choices are the values of ``BenchPreset`` and ``BackendName`` spelled out, because those
-enums live in modules that import torch, and building the parser stays torch-free (so
+The choices are the values of ``BenchPreset``, ``BackendName`` and ``Sam2Size`` spelled out,
+because those enums live in modules that import torch, and building the parser stays torch-free (so
 ``unipixel-ros --help`` is quick); test/cli/test_options.py keeps the two in step.
 """
 
@@ -15,6 +15,7 @@ __all__ = [
     "BACKEND_CHOICES",
     "DEVICE_CHOICES",
     "PRESET_CHOICES",
+    "SAM2_SIZE_CHOICES",
     "add_backend_option",
     "add_device_option",
     "add_documented_command",
@@ -29,6 +30,8 @@ PRESET_CHOICES = ("tiny", "3b", "7b")
 #: ``unipixel_ros.accel.BackendName`` values.
 BACKEND_CHOICES = ("eager", "compile", "tensorrt")
 DEVICE_CHOICES = ("cpu", "cuda")
+#: ``unipixel_ros.sam.Sam2Size`` values.
+SAM2_SIZE_CHOICES = ("tiny", "small", "base_plus", "large")
 #: ``--model`` for "the best model on this machine" (see ``cli/model_choice.py``).
 AUTO_MODEL = "auto"
 

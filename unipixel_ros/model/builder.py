@@ -17,7 +17,14 @@ from unipixel_ros.model.seg_head import SegHead
 from unipixel_ros.model.temporal_encoding import TemporalPositionEncoding
 from unipixel_ros.model.tokenizer import QwenTokenizer
 from unipixel_ros.model.unipixel_model import UniPixelModel
-from unipixel_ros.sam import Sam2Config, Sam2Model, build_sam2
+from unipixel_ros.sam import (
+    SAM2_1_CONFIG_NAMES,
+    Sam2Config,
+    Sam2Model,
+    Sam2Size,
+    build_sam2,
+    sam2_1_config,
+)
 
 __all__ = [
     "NANO_SAM2_CONFIG_NAME",
@@ -33,29 +40,28 @@ __all__ = [
 TINY_SAM2_CONFIG_NAME = "unipixel_ros/tiny"
 #: ``sam2_config`` value of UniPixel-nano (``Sam2Config.nano``).
 NANO_SAM2_CONFIG_NAME = "unipixel_ros/nano"
-_HIERA_B_PLUS_NAMES = frozenset(
-    {
-        "configs/sam2.1_hiera_b+",
-        "configs/sam2.1/sam2.1_hiera_b+",
-        "configs/sam2.1_hiera_b+.yaml",
-        "configs/sam2.1/sam2.1_hiera_b+.yaml",
-        "sam2.1_hiera_b+",
-        "sam2.1_hiera_b+.yaml",
-    }
-)
 
 
 def sam2_config_for(config: PixelQwen2_5_VLConfig) -> Sam2Config:
-    """The typed SAM 2.1 architecture that ``config.sam2_config`` names, at ``sam2_image_size``."""
+    """The typed SAM 2.1 architecture that ``config.sam2_config`` names, at ``sam2_image_size``.
+
+    Raises:
+        ConfigError: the name is none of the accepted spellings (all listed in the message).
+    """
     name = config.sam2_config
-    if name in _HIERA_B_PLUS_NAMES:
-        return Sam2Config.hiera_b_plus(image_size=config.sam2_image_size)
+    size = SAM2_1_CONFIG_NAMES.get(name) if name is not None else None
+    if size is not None:
+        return sam2_1_config(size, image_size=config.sam2_image_size)
     if name == TINY_SAM2_CONFIG_NAME:
         return Sam2Config.tiny(image_size=config.sam2_image_size)
     if name == NANO_SAM2_CONFIG_NAME:
         return Sam2Config.nano(image_size=config.sam2_image_size)
-    known = sorted(_HIERA_B_PLUS_NAMES | {TINY_SAM2_CONFIG_NAME, NANO_SAM2_CONFIG_NAME})
-    raise ConfigError(f"unsupported sam2_config {name!r}; supported: {known}")
+    accepted = "; ".join(f"SAM 2.1 {known.value}: {', '.join(known.names)}" for known in Sam2Size)
+    hint = " (SAM 2, not 2.1, is not supported)" if "sam2_hiera" in str(name) else ""
+    raise ConfigError(
+        f"unsupported sam2_config {name!r}{hint}; accepted: {accepted}; test models: "
+        f"{TINY_SAM2_CONFIG_NAME}, {NANO_SAM2_CONFIG_NAME}"
+    )
 
 
 def build_unipixel(

@@ -1,4 +1,5 @@
-"""SAM 2.1 for UniPixel: config, builder, model, prompts, preprocessing, checkpoints.
+"""SAM 2.1 for UniPixel: config, the four sizes, builder, model, prompts, preprocessing,
+checkpoints.
 
 The builder is hydra-free; `build_package_predictor` gives the package's own video predictor on
 the same weights (the reference of the tests and benchmarks).
@@ -33,6 +34,7 @@ from unipixel_ros.sam.preprocessing import (
     preprocess_frames,
     to_model_coordinates,
 )
+from unipixel_ros.sam.presets import SAM2_1_CONFIG_NAMES, SAM2_1_TRUNKS, Sam2Size, sam2_1_config
 from unipixel_ros.sam.prompts import (
     BoxPrompt,
     HiddenStatePrompt,
@@ -44,6 +46,8 @@ from unipixel_ros.sam.prompts import (
 __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "SAM2_1_CONFIG_NAMES",
+    "SAM2_1_TRUNKS",
     "UNIPIXEL_SAM2_PREFIX",
     "BoxPrompt",
     "FpnNeckConfig",
@@ -59,6 +63,7 @@ __all__ = [
     "ReleasedCXBlock",
     "Sam2Config",
     "Sam2Model",
+    "Sam2Size",
     "SamPrompt",
     "build_package_predictor",
     "build_sam2",
@@ -69,6 +74,7 @@ __all__ = [
     "package_key",
     "preprocess_frames",
     "released_key",
+    "sam2_1_config",
     "sam2_state_dict_from_unipixel",
     "to_model_coordinates",
     "upscale_logits",

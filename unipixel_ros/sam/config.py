@@ -2,7 +2,8 @@
 
 `Sam2Config.hiera_b_plus(image_size=768)` equals the `sam2` package's
 ``configs/sam2.1/sam2.1_hiera_b+.yaml`` with ``model.image_size`` overridden, which is how
-UniPixel builds it. `Sam2Config.tiny()` is a few-thousand-parameter variant for CPU tests.
+UniPixel builds it; `unipixel_ros.sam.presets` has all four SAM 2.1 sizes. `Sam2Config.tiny()`
+is a few-thousand-parameter variant for CPU tests.
 
 One yaml value is not a field: the memory-attention RoPE ``feat_sizes`` ([64, 64], the 1024-px
 grid). `RoPEAttention` recomputes its table whenever the grid differs, so the value only seeds a
@@ -366,21 +367,13 @@ class Sam2Config:
 
     @classmethod
     def hiera_b_plus(cls, image_size: int = 768) -> Sam2Config:
-        """SAM 2.1 hiera-b+ (``sam2.1_hiera_b+.yaml``) at ``image_size`` (UniPixel: 768)."""
-        return cls(
-            image_size=image_size,
-            trunk=HieraConfig(
-                embed_dim=112,
-                num_heads=2,
-                stages=(2, 3, 16, 3),
-                global_att_blocks=(12, 16, 20),
-                window_spec=(8, 4, 14, 7),
-                window_pos_embed_bkg_spatial_size=(14, 14),
-            ),
-            neck=FpnNeckConfig(d_model=256),
-            memory_attention=MemoryAttentionConfig(num_layers=4, dim_feedforward=2048),
-            memory_encoder=MemoryEncoderConfig(out_dim=64),
-        )
+        """SAM 2.1 hiera-b+ (``sam2.1_hiera_b+.yaml``) at ``image_size`` (UniPixel: 768).
+
+        The four SAM 2.1 sizes are in `unipixel_ros.sam.presets`, which builds on this module.
+        """
+        from unipixel_ros.sam.presets import Sam2Size, sam2_1_config
+
+        return sam2_1_config(Sam2Size.BASE_PLUS, image_size=image_size)
 
     @classmethod
     def nano(cls, image_size: int = 128) -> Sam2Config:
@@ -399,6 +392,8 @@ class Sam2Config:
     @classmethod
     def tiny(cls, image_size: int = 64) -> Sam2Config:
         """A minimal SAM 2.1 for CPU tests: every code path of b+, milliseconds per frame.
+
+        Not SAM 2.1's hiera-t (`unipixel_ros.sam.Sam2Size.TINY`), which is 39 M parameters.
 
         Smaller memory windows than b+ (3 mask memories, 4 object pointers) so tests reach
         the eviction regime within a few frames.
