@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
@@ -32,7 +33,6 @@ from unipixel_ros_interfaces.srv import AddObjects, Query
 from unipixel_ros.ros.evaluation.client import UnipixelClient
 from unipixel_ros.ros.image_conversion import rgb_to_image
 from unipixel_ros.ros.parameters import REQUEST_QOS
-from unipixel_ros.visualization.overlay import instance_colour
 
 pytestmark = pytest.mark.ros
 
@@ -124,23 +124,26 @@ def test_overlay_alpha_changes_the_next_overlay(graph) -> None:
     added = graph["client"].call("add_objects", AddObjects.Request(objects=[square]))
     assert added.success, added.message
     (object_id,) = added.object_ids
-    assert len(set(instance_colour(object_id))) > 1  # not a grey, which tags are written in
-    unchanged = {}
+    camera = graph["camera"].rgb
+    pixels, inside = {}, {}
     for alpha in (0.0, 1.0):
         _accepted(graph["parameters"].set(overlay_alpha=alpha))
         stamp = _processed_frame(graph)
         overlay = graph["overlay"].wait_for(lambda m, s=stamp: _stamp(m) == s, timeout_s=30.0)
         labels = graph["labels"].wait_for(lambda m, s=stamp: _stamp(m) == s, timeout_s=30.0)
-        pixels = np.frombuffer(bytes(overlay.data), np.uint8).reshape(HEIGHT, WIDTH, 3)
+        pixels[alpha] = np.frombuffer(bytes(overlay.data), np.uint8).reshape(HEIGHT, WIDTH, 3)
         ids = np.frombuffer(bytes(labels.data), np.uint16).reshape(HEIGHT, WIDTH)
-        # The id tags and the caption are white on black: grey pixels; the image has none.
-        written = (pixels[..., 0] == pixels[..., 1]) & (pixels[..., 1] == pixels[..., 2])
-        coloured = (ids == object_id) & ~written
-        assert coloured.sum() > 50, "the added object has too small a mask to colour"
-        same = np.all(pixels == graph["camera"].rgb, axis=2)
-        unchanged[alpha] = float(same[coloured].mean())
+        # The 2-pixel contour is drawn whatever the alpha: look 3 pixels inside the mask.
+        mask = (ids == object_id).astype(np.uint8)
+        inside[alpha] = cv2.erode(mask, np.ones((3, 3)), iterations=3).astype(bool)
+    # The tag and the RANDOM WEIGHTS stamp are drawn whatever the alpha: the same pixels in
+    # both overlays, unlike the image's. The rest of the object is the fill.
+    drawn = np.all(pixels[0.0] == pixels[1.0], axis=2) & np.any(pixels[0.0] != camera, axis=2)
+    fill = inside[0.0] & inside[1.0] & ~drawn
+    assert fill.sum() > 30, "the added object has too small a mask to colour"
     # alpha 0: the object's pixels keep the image's colours; alpha 1: they take its colour.
-    assert unchanged == {0.0: 1.0, 1.0: 0.0}
+    assert np.all(pixels[0.0][fill] == camera[fill])
+    assert np.all(np.any(pixels[1.0][fill] != camera[fill], axis=1))
 
 
 def test_query_frames_and_max_query_chars_change_the_next_query(graph) -> None:
