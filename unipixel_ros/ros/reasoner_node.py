@@ -40,6 +40,7 @@ from unipixel_ros.perception.reasoning import serve_request
 from unipixel_ros.ros.parameters import REQUEST_QOS
 from unipixel_ros.ros.perception_node import spin_node
 from unipixel_ros.ros.reason_messages import mask_encoding_of, request_from_goal, result_from_answer
+from unipixel_ros.ros.remote_reasoner import FEEDBACK_QOS
 from unipixel_ros.ros.request_handlers import NO_MODEL_MESSAGE
 from unipixel_ros.ros.split_parameters import (
     REASONER_NODE_NAME,
@@ -97,6 +98,7 @@ class ReasonerNode(Node):
             cancel_callback=lambda _goal: CancelResponse.ACCEPT,
             goal_service_qos_profile=REQUEST_QOS,
             result_service_qos_profile=REQUEST_QOS,
+            feedback_pub_qos_profile=FEEDBACK_QOS,
             callback_group=group,
         )
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
