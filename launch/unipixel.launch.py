@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
 from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
-from launch.conditions import IfCondition, LaunchConfigurationEquals
+from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PythonExpression
 from launch_ros.actions import LifecycleNode, Node
 from launch_ros.parameter_descriptions import ParameterValue
@@ -92,7 +92,7 @@ def generate_launch_description() -> LaunchDescription:
     ]
     tracker = Node(
         executable="unipixel_tracker",
-        condition=LaunchConfigurationEquals("mode", "tracker"),
+        condition=IfCondition(PythonExpression(["'", mode, "' == 'tracker'"])),
         **tracker_arguments,
     )
     reasoner = Node(
@@ -107,7 +107,7 @@ def generate_launch_description() -> LaunchDescription:
                 "backend": LaunchConfiguration("backend"),
             },
         ],
-        condition=LaunchConfigurationEquals("mode", "reasoner"),
+        condition=IfCondition(PythonExpression(["'", mode, "' == 'reasoner'"])),
     )
     rviz = Node(
         package="rviz2",
