@@ -52,6 +52,8 @@ setup(
             "unipixel-ros = unipixel_ros.cli.main:main",
             "unipixel_node = unipixel_ros.ros.perception_node:main",
             "unipixel_lifecycle_node = unipixel_ros.ros.lifecycle_node:main",
+            "unipixel_tracker = unipixel_ros.ros.tracker_node:main",
+            "unipixel_reasoner = unipixel_ros.ros.reasoner_node:main",
         ],
     },
 )

@@ -7,6 +7,10 @@
 
 `lifecycle:=true` starts the managed node instead (unipixel_lifecycle_node): it waits,
 unconfigured, for a lifecycle manager or `ros2 lifecycle set /unipixel configure`.
+
+`mode:=tracker` starts the tracker of a split deployment (SAM 2.1 only, named `unipixel`, the
+same topics and services), `mode:=reasoner` the reasoner (the whole UniPixel, one action);
+docs/deployment.md. `mode:=single` (the default) is the node above.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
 from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
-from launch.conditions import IfCondition, UnlessCondition
-from launch.substitutions import LaunchConfiguration
+from launch.conditions import IfCondition
+from launch.substitutions import LaunchConfiguration, PythonExpression
 from launch_ros.actions import LifecycleNode, Node
 from launch_ros.parameter_descriptions import ParameterValue
 
@@ -35,6 +39,9 @@ def generate_launch_description() -> LaunchDescription:
         "backend": ("eager", "eager | compile | tensorrt"),
         "rviz": ("false", "also start RViz2 with the overlay and the markers"),
         "lifecycle": ("false", "start the managed (lifecycle) node, unconfigured"),
+        "mode": ("single", "single | tracker | reasoner (split deployment)"),
+        "split_params_file": (str(share / "config" / "split.yaml"), "split parameter file"),
+        "reasoner_frames": ("jpeg", "tracker: frames to the reasoner, jpeg | raw"),
     }
     declared = [
         DeclareLaunchArgument(name, default_value=default, description=text)
@@ -59,15 +66,48 @@ def generate_launch_description() -> LaunchDescription:
             ("depth", LaunchConfiguration("depth")),
         ],
     }
+    mode = LaunchConfiguration("mode")
     lifecycle = LaunchConfiguration("lifecycle")
-    plain_node = Node(
-        executable="unipixel_node", condition=UnlessCondition(lifecycle), **node_arguments
-    )
+
+    def single(managed: bool) -> IfCondition:
+        wanted = "==" if managed else "!="
+        return IfCondition(
+            PythonExpression(
+                ["'", mode, "' == 'single' and '", lifecycle, f"'.lower() {wanted} 'true'"]
+            )
+        )
+
+    plain_node = Node(executable="unipixel_node", condition=single(False), **node_arguments)
     managed_node = LifecycleNode(
         executable="unipixel_lifecycle_node",
         namespace="",
-        condition=IfCondition(lifecycle),
+        condition=single(True),
         **node_arguments,
+    )
+    tracker_arguments = dict(node_arguments)
+    tracker_arguments["parameters"] = [
+        *node_arguments["parameters"],
+        LaunchConfiguration("split_params_file"),
+        {"reasoner_frames": LaunchConfiguration("reasoner_frames")},
+    ]
+    tracker = Node(
+        executable="unipixel_tracker",
+        condition=IfCondition(PythonExpression(["'", mode, "' == 'tracker'"])),
+        **tracker_arguments,
+    )
+    reasoner = Node(
+        package="unipixel_ros",
+        executable="unipixel_reasoner",
+        name="unipixel_reasoner",
+        output="screen",
+        parameters=[
+            LaunchConfiguration("split_params_file"),
+            {
+                "model_path": LaunchConfiguration("model_path"),
+                "backend": LaunchConfiguration("backend"),
+            },
+        ],
+        condition=IfCondition(PythonExpression(["'", mode, "' == 'reasoner'"])),
     )
     rviz = Node(
         package="rviz2",
@@ -77,4 +117,6 @@ def generate_launch_description() -> LaunchDescription:
     )
     # Best-effort images between processes need Fast DDS's LARGE_DATA transports (docs/ros.md).
     transports = SetEnvironmentVariable("FASTDDS_BUILTIN_TRANSPORTS", "LARGE_DATA")
-    return LaunchDescription([transports, *declared, plain_node, managed_node, rviz])
+    return LaunchDescription(
+        [transports, *declared, plain_node, managed_node, tracker, reasoner, rviz]
+    )

@@ -19,12 +19,20 @@ class TopicInbox:
     def __init__(self, client: UnipixelClient, kind: type, topic: str) -> None:
         self._lock = threading.Lock()
         self.messages: list[Any] = []
-        client.node.create_subscription(kind, topic, self._add, 10)
+        self._subscription = client.node.create_subscription(kind, topic, self._add, 10)
 
     def _add(self, msg: Any) -> None:
         with self._lock:
             self.messages.append(msg)
             del self.messages[:-KEEP_LAST]
+
+    def wait_for_publisher(self, *, timeout_s: float = 30.0) -> None:
+        """Until a publisher of the topic has matched this subscription (DDS discovery)."""
+        deadline = time.monotonic() + timeout_s
+        while self._subscription.get_publisher_count() == 0:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no publisher matched in {timeout_s} s")
+            time.sleep(0.02)
 
     def wait_for(self, condition: Callable[[Any], bool], *, timeout_s: float = 60.0) -> Any:
         """The newest message that satisfies ``condition``, waiting up to ``timeout_s``."""

@@ -73,6 +73,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--record-overlay", action="store_true", help="also record the node's ~/overlay"
     )
     parser.add_argument(
+        "--mode",
+        choices=["single", "split"],
+        default="single",
+        help="single: the perception node; split: a tracker and a reasoner in two processes, "
+        "raw frames between them (docs/deployment.md)",
+    )
+    parser.add_argument(
         "--frame-timeout", type=float, default=60.0, help="longest wait for one frame's output (s)"
     )
     parser.add_argument(
@@ -91,7 +98,7 @@ def run_eval(args: argparse.Namespace) -> int:
     print(f"model: {choice.description}", file=sys.stderr)
 
     def make_config() -> EvaluationConfig:
-        from unipixel_ros.ros.evaluation.run_records import EvaluationConfig
+        from unipixel_ros.ros.evaluation.run_records import Deployment, EvaluationConfig
 
         return EvaluationConfig(
             bag=args.bag,
@@ -105,6 +112,7 @@ def run_eval(args: argparse.Namespace) -> int:
             frame_timeout_s=args.frame_timeout,
             start_timeout_s=args.start_timeout,
             node_parameters={"backend": args.backend},
+            deployment=Deployment(args.mode),
         )
 
     return evaluate_and_report(

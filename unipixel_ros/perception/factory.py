@@ -16,9 +16,17 @@ from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
 from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
+from unipixel_ros.model.sam2_loading import load_unipixel_sam2
 from unipixel_ros.perception.live import LivePerception, PerceptionConfig
+from unipixel_ros.perception.reasoning import ReasoningModel
 
-__all__ = ["LLM_CACHE_POSITIONS", "BuiltPerception", "Device", "build_perception"]
+__all__ = [
+    "LLM_CACHE_POSITIONS",
+    "BuiltPerception",
+    "Device",
+    "build_perception",
+    "build_tracking_perception",
+]
 
 LLM_CACHE_POSITIONS = 8192  # static KV cache of the compiled decode loop; longer prompts: eager
 
@@ -88,11 +96,7 @@ def build_perception(
         predictor = UniPixelPredictor.tiny(seed=0)
         description = "tiny model with RANDOM weights"
     else:
-        try:
-            target = Device(device).resolve()
-        except ValueError as err:
-            allowed = [d.value for d in Device]
-            raise ConfigError(f"device is {device!r}; use one of {allowed}") from err
+        target = _target_device(device)
         predictor = UniPixelPredictor.from_pretrained(model_path, device=target)
         description = f"{model_path} on {target}"
     choice = resolve_llm_decoder(backend, model=predictor.model, max_length=LLM_CACHE_POSITIONS)
@@ -116,3 +120,60 @@ def build_perception(
         ),
         warnings=warnings,
     )
+
+
+def build_tracking_perception(
+    *,
+    model_path: str,
+    device: Device | str,
+    backend: BackendName | str,
+    config: PerceptionConfig,
+    reasoner: ReasoningModel,
+    sam2_checkpoint: str = "",
+) -> BuiltPerception:
+    """A `LivePerception` with SAM 2.1 only; its language requests go to ``reasoner``.
+
+    Args:
+        model_path: the UniPixel checkpoint whose SAM 2.1 tracks (only its ``sam2.*`` tensors
+            are read); `tiny-random` builds the whole tiny model to get the SAM 2.1 weights the
+            reasoner's tiny model has (seed 0).
+        device, backend: as for `build_perception` (the backend applies to the image encoder).
+        config: capacities of the live perception.
+        reasoner: where the language requests go (e.g. a remote reasoner).
+        sam2_checkpoint: an original SAM 2.1 ``.pt`` to track with instead; "" for none.
+
+    Raises:
+        ConfigError: ``device`` or ``backend`` names no choice.
+        CheckpointError: the SAM 2.1 weights cannot be loaded.
+    """
+    warnings: tuple[str, ...] = ()
+    if model_path == TINY_RANDOM_MODEL:
+        warnings = ("model_path is 'tiny-random': SAM 2.1 of the tiny model, RANDOM weights",)
+        sam2 = UniPixelPredictor.tiny(seed=0).model.sam2
+        description = "SAM 2.1 of the tiny model with RANDOM weights"
+    else:
+        target = _target_device(device)
+        sam2 = load_unipixel_sam2(
+            model_path, device=target, sam2_checkpoint=sam2_checkpoint or None
+        )
+        weights = sam2_checkpoint or model_path
+        description = f"SAM 2.1 of {weights} on {target}"
+    encoder = resolve_frame_encoder(backend, model=sam2)
+    return BuiltPerception(
+        perception=LivePerception(
+            predictor=reasoner, sam2=sam2, config=config, frame_encoder=encoder.encoder
+        ),
+        description=description,
+        random_weights=model_path == TINY_RANDOM_MODEL,
+        backend=f"sam2 image encoder {encoder.backend.value}, sam2 tracking eager",
+        backend_report=f"backend: {encoder.reason}; the language model runs on the reasoner",
+        warnings=warnings,
+    )
+
+
+def _target_device(device: Device | str) -> str:
+    try:
+        return Device(device).resolve()
+    except ValueError as err:
+        allowed = [d.value for d in Device]
+        raise ConfigError(f"device is {device!r}; use one of {allowed}") from err

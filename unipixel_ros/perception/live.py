@@ -27,8 +27,9 @@ from unipixel_ros.perception.lanes import (
 )
 from unipixel_ros.perception.object_registry import ObjectRegistry
 from unipixel_ros.perception.prompt_conversion import sam_prompt, visual_prompt
+from unipixel_ros.perception.reasoning import ReasoningModel
 from unipixel_ros.perception.records import FrameOutput, ObjectPromptSpec, ObjectView, QueryOutput
-from unipixel_ros.sam import MaskPrompt
+from unipixel_ros.sam import MaskPrompt, Sam2Model
 from unipixel_ros.tracking import FrameEncoder, StreamingTracker, TrackerConfig
 
 __all__ = ["FORBIDDEN_QUERY_TOKENS", "LivePerception", "PerceptionConfig"]
@@ -82,8 +83,10 @@ class LivePerception:
     """Camera frames in; tracked objects, answers and new objects out.
 
     Args:
-        predictor: the UniPixel predictor; its SAM 2.1 model also runs every tracker.
+        predictor: the language model: the UniPixel predictor (its SAM 2.1 model also runs
+            every tracker unless ``sam2`` is given), or a remote reasoner (split deployment).
         config: cameras and capacities.
+        sam2: SAM 2.1 of the trackers; None takes the predictor's (a `UniPixelPredictor`).
         frame_encoder: the image-encoder pass every camera's tracker runs per frame (shared);
             eager by default.
         tracking_lane: where the trackers live; the reasoning methods take their snapshots and
@@ -93,20 +96,28 @@ class LivePerception:
     def __init__(
         self,
         *,
-        predictor: UniPixelPredictor,
+        predictor: UniPixelPredictor | ReasoningModel,
         config: PerceptionConfig,
+        sam2: Sam2Model | None = None,
         frame_encoder: FrameEncoder | None = None,
         tracking_lane: TrackingLane | None = None,
     ) -> None:
+        if sam2 is None:
+            if not isinstance(predictor, UniPixelPredictor):
+                raise ConfigError(
+                    f"LivePerception needs sam2 with a {type(predictor).__name__} predictor"
+                )
+            sam2 = predictor.model.sam2
         self.predictor = predictor
+        self.sam2 = sam2
         self.config = config
         self.tracking_lane: TrackingLane = tracking_lane or InlineTrackingLane()
-        self.frame_encoder = frame_encoder or FrameEncoder(model=predictor.model.sam2)
+        self.frame_encoder = frame_encoder or FrameEncoder(model=sam2)
         self._cameras = {
             name: CameraStream(
                 name=name,
                 tracker=StreamingTracker(
-                    model=predictor.model.sam2, config=config.tracker, encoder=self.frame_encoder
+                    model=sam2, config=config.tracker, encoder=self.frame_encoder
                 ),
                 stamp_capacity=config.stamp_capacity,
             )
@@ -248,7 +259,7 @@ class LivePerception:
         height, width = image.shape[:2]
         for prompt in prompts:
             prompt.check_inside(width, height)
-        size = self.predictor.model.sam2.image_size
+        size = self.sam2.image_size
         cam.tracker.bank.check_room(len(prompts))
         views = []
         for prompt in prompts:

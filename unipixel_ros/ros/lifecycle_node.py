@@ -186,7 +186,7 @@ class LifecyclePerceptionNode(LifecycleNode):
         """Drop the model; on CUDA also return the cached blocks and log the bytes freed."""
         if self._model is None:
             return
-        device = self._model.perception.predictor.model.device
+        device = self._model.perception.sam2.device
         cuda = device.type == "cuda"
         if cuda:
             before = (torch.cuda.memory_allocated(device), torch.cuda.memory_reserved(device))

@@ -44,7 +44,7 @@ from unipixel_ros.stamps import stamp_to_ns
 from unipixel_ros.tracking.config import TrackerConfig
 from unipixel_ros.tracking.worker import InferenceWorker
 
-__all__ = ["LoadedModel", "NodeWiring", "load_model"]
+__all__ = ["LoadedModel", "NodeWiring", "load_model", "perception_config"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,8 @@ class LoadedModel:
     load_s: float
 
 
-def _perception_config(params: NodeParameters) -> PerceptionConfig:
+def perception_config(params: NodeParameters) -> PerceptionConfig:
+    """The live perception's capacities from the node's parameters."""
     tracker = TrackerConfig(
         max_objects=params.max_objects,
         ring_capacity=params.ring_capacity,
@@ -91,7 +92,7 @@ def load_model(*, node: Node, params: NodeParameters) -> LoadedModel | None:
         model_path=params.model_path,
         device=params.device,
         backend=params.backend,
-        config=_perception_config(params),
+        config=perception_config(params),
     )
     for warning in built.warnings:
         node.get_logger().warning(warning)
@@ -117,10 +118,19 @@ class NodeWiring:
         node: the node that gets the subscriptions, publishers, services, action and timer.
         params: the node's parameters.
         model: the loaded model; None answers every request with "no model".
+        reasoner: the remote reasoner of a tracker (split deployment); "" in the single node.
     """
 
-    def __init__(self, *, node: Node, params: NodeParameters, model: LoadedModel | None) -> None:
+    def __init__(
+        self,
+        *,
+        node: Node,
+        params: NodeParameters,
+        model: LoadedModel | None,
+        reasoner: str = "",
+    ) -> None:
         self._node = node
+        self._reasoner = reasoner
         self._model = NO_MODEL if model is None else model.status
         self._perception = None if model is None else model.perception
         self._tracking: InferenceWorker[CameraFrame, None] | None = None
@@ -133,7 +143,7 @@ class NodeWiring:
         if self._perception is not None:
             # The tracking lane owns the trackers (frames, clicks, SAM-only requests); the
             # perception's snapshots and new objects go through it.
-            device = self._perception.predictor.model.device
+            device = self._perception.sam2.device
             self._tracking = InferenceWorker(
                 process_frame=self._track,
                 on_frame_error=self._on_frame_error,
@@ -208,6 +218,7 @@ class NodeWiring:
             callback_group=self._request_group,
             log=self._log,
             on_answer=self._outputs.set_caption,
+            reasoner=self._reasoner,
         )
         self._diagnostics_timer = node.create_timer(
             params.diagnostics_period_s, self._publish_diagnostics

@@ -67,6 +67,8 @@ class RequestHandlers:
         callback_group: group of the services and the action.
         log: throttled warning lines.
         on_answer: receives each answer's query id and text (e.g. the overlay caption).
+        reasoner: the remote reasoner a tracker's language requests wait for (named in their
+            timeout message); "" in the single node.
     """
 
     def __init__(
@@ -81,8 +83,10 @@ class RequestHandlers:
         callback_group: CallbackGroup,
         log: ThrottledLog,
         on_answer: Callable[[str, str], None],
+        reasoner: str = "",
     ) -> None:
         self._logger = node.get_logger()
+        self._reasoner = reasoner
         self._perception = perception
         self._tracking = tracking
         self._reasoning = reasoning
@@ -139,8 +143,13 @@ class RequestHandlers:
         try:
             result = lane.submit(work, name=request_name).result(timeout=timeout_s)
         except FutureTimeout:
+            waiting = (
+                f" waiting for the reasoner {self._reasoner}"
+                if reasoning and self._reasoner
+                else ""
+            )
             response.message = (
-                f"{request_name} timed out after {timeout_s} s; it may "
+                f"{request_name} timed out after {timeout_s} s{waiting}; it may "
                 "still finish and change the tracked objects"
             )
             return None

@@ -1,4 +1,8 @@
-"""Start the perception node in a child process (the demo, eval and graph tests use it)."""
+"""Start the perception node in a child process (the demo, eval and graph tests use it).
+
+`NodeProcess` starts the single node by default; ``module`` starts the tracker or the reasoner
+of a split deployment instead (`TRACKER_MODULE`, `REASONER_MODULE`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
-__all__ = ["NodeProcess"]
+__all__ = ["REASONER_MODULE", "SINGLE_NODE_MODULE", "TRACKER_MODULE", "NodeProcess"]
+
+SINGLE_NODE_MODULE = "unipixel_ros.ros.perception_node"
+TRACKER_MODULE = "unipixel_ros.ros.tracker_node"
+REASONER_MODULE = "unipixel_ros.ros.reasoner_node"
 
 
 class NodeProcess:
@@ -21,6 +29,8 @@ class NodeProcess:
         parameters: ROS parameters (`-p name:=value`).
         remappings: topic remappings (`-r from:=to`).
         log_path: file that receives the node's stdout and stderr; None inherits ours.
+        module: the node's Python module (`SINGLE_NODE_MODULE`, `TRACKER_MODULE` or
+            `REASONER_MODULE`).
     """
 
     def __init__(
@@ -30,8 +40,9 @@ class NodeProcess:
         parameters: Mapping[str, object] | None = None,
         remappings: Mapping[str, str] | None = None,
         log_path: Path | None = None,
+        module: str = SINGLE_NODE_MODULE,
     ) -> None:
-        command = [sys.executable, "-m", "unipixel_ros.ros.perception_node", "--ros-args"]
+        command = [sys.executable, "-m", module, "--ros-args"]
         if params_file is not None:
             command += ["--params-file", str(params_file)]
         for name, value in (parameters or {}).items():

@@ -3,7 +3,9 @@
 The node runs in its own process (:class:`NodeProcess`) with the bag's topics remapped onto its
 inputs. Frames go out one by one (:class:`FrameReplayer`); on the frame a query names, the
 replay pauses and the query is asked (:class:`QueryRequests`). Everything the node publishes
-is recorded into ``OUT/results`` (MCAP) by :class:`ResultRecorder`.
+is recorded into ``OUT/results`` (MCAP) by :class:`ResultRecorder`. A split run
+(``Deployment.SPLIT``) starts a reasoner first and a tracker in the node's place; the tracker
+has the node's name, so the client, the recorder and the scores do not change.
 """
 
 from __future__ import annotations
@@ -19,16 +21,29 @@ from unipixel_ros.evaluation.scoring.queries import Query as SpecQuery
 from unipixel_ros.evaluation.scoring.queries import QueryKind, QuerySpec
 from unipixel_ros.ros.evaluation.client import UnipixelClient
 from unipixel_ros.ros.evaluation.frame_replay import FrameReplayer, PublishedFrame
-from unipixel_ros.ros.evaluation.node_process import NodeProcess
+from unipixel_ros.ros.evaluation.node_process import (
+    REASONER_MODULE,
+    SINGLE_NODE_MODULE,
+    TRACKER_MODULE,
+    NodeProcess,
+)
 from unipixel_ros.ros.evaluation.query_requests import QueryRequests
 from unipixel_ros.ros.evaluation.result_recorder import ResultRecorder
-from unipixel_ros.ros.evaluation.run_records import EvaluationConfig, ProgressUpdate, RunOutcome
+from unipixel_ros.ros.evaluation.run_records import (
+    Deployment,
+    EvaluationConfig,
+    ProgressUpdate,
+    RunOutcome,
+)
 from unipixel_ros.visualization.overlay import OverlayObject
 
 __all__ = ["NodeRun"]
 
 RESULT_BAG_NAME = "results"
 NODE_LOG_NAME = "node.log"
+REASONER_LOG_NAME = "reasoner.log"
+# What a split run's reasoner shares with its tracker.
+REASONER_PARAMETERS = ("model_path", "backend", "device", "max_pending_requests")
 # The node's status is published this often during an evaluation.
 DIAGNOSTICS_PERIOD_S = 0.25
 # Objects the node may track beyond those the spec's track queries create.
@@ -78,10 +93,12 @@ class NodeRun:
         _remove_old_result_bag(result_bag)
         log_path = config.out_dir / NODE_LOG_NAME
         started = time.monotonic()
+        reasoner = self._start_reasoner()
         node = NodeProcess(
             parameters=self._node_parameters(),
             remappings=self._remappings(),
             log_path=log_path,
+            module=TRACKER_MODULE if reasoner is not None else SINGLE_NODE_MODULE,
         )
         recorder: ResultRecorder | None = None
         replayer: FrameReplayer | None = None
@@ -98,6 +115,8 @@ class NodeRun:
             )
             self._progress(0, "starting the node and loading the model")
             _wait_until_ready(client, node, log_path, timeout_s=config.start_timeout_s)
+            if reasoner is not None:
+                _check_alive(reasoner, config.out_dir / REASONER_LOG_NAME)
             companions = [self._topics.color_info]
             if config.use_depth:
                 companions.append(self._topics.depth)
@@ -109,7 +128,7 @@ class NodeRun:
                 rate=config.rate,
             )
             replayer.wait_for_subscribers(timeout_s=config.start_timeout_s)
-            published = self._replay(replayer, recorder, requests, node, log_path)
+            published = self._replay(replayer, recorder, requests, node, log_path, reasoner)
             if published:
                 recorder.wait_for_frame(published[-1].stamp_ns, timeout_s=config.frame_timeout_s)
             status = recorder.wait_for_status_after(
@@ -123,6 +142,14 @@ class NodeRun:
             if self._client is not None:
                 self._client.close()
             code = node.stop()
+            if reasoner is not None:
+                reasoner_code = reasoner.stop()
+        if reasoner is not None and reasoner_code != 0:
+            reasoner_log = config.out_dir / REASONER_LOG_NAME
+            raise NotReadyError(
+                f"the reasoner exited with code {reasoner_code} at the end of the run; see "
+                f"{reasoner_log}: " + _log_tail(reasoner_log)
+            )
         if code != 0:
             raise NotReadyError(
                 f"the node exited with code {code} at the end of the run; see {log_path}: "
@@ -144,6 +171,18 @@ class NodeRun:
             duration_s=time.monotonic() - started,
         )
 
+    def _start_reasoner(self) -> NodeProcess | None:
+        """A split run's reasoner, started first (None for the single node)."""
+        config = self._config
+        if config.deployment is not Deployment.SPLIT:
+            return None
+        parameters = self._node_parameters()
+        return NodeProcess(
+            parameters={k: v for k, v in parameters.items() if k in REASONER_PARAMETERS},
+            log_path=config.out_dir / REASONER_LOG_NAME,
+            module=REASONER_MODULE,
+        )
+
     def _node_parameters(self) -> dict[str, object]:
         config = self._config
         tracks = sum(query.kind is QueryKind.TRACK for query in self._spec.queries)
@@ -155,6 +194,10 @@ class NodeRun:
             "request_timeout_s": config.request_timeout_s,
             "max_objects": max(16, tracks + SPARE_OBJECTS),
         }
+        if config.deployment is Deployment.SPLIT:
+            # Raw frames: the reasoner sees the tracker's pixels, so the scores are the single
+            # node's (docs/deployment.md).
+            parameters["reasoner_frames"] = "raw"
         parameters.update(config.node_parameters)
         return parameters
 
@@ -175,6 +218,7 @@ class NodeRun:
         requests: QueryRequests,
         node: NodeProcess,
         log: Path,
+        reasoner: NodeProcess | None,
     ) -> list[PublishedFrame]:
         config = self._config
         by_frame: dict[int, list[SpecQuery]] = {}
@@ -199,6 +243,8 @@ class NodeRun:
                 self._progress(frame.index + 1, f"{query.query_id}")
                 requests.ask(query, frame)
                 _check_alive(node, log)
+                if reasoner is not None:
+                    _check_alive(reasoner, config.out_dir / REASONER_LOG_NAME)
             if queries:
                 replayer.rebase()
             self._progress(frame.index + 1, "replaying")

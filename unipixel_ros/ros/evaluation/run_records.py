@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import NamedTuple
 
@@ -14,7 +15,14 @@ from unipixel_ros.evaluation.reports.run_report import RequestRecord, RunDetails
 from unipixel_ros.evaluation.scoring.evaluate import EvaluationResult, QueryPrediction
 from unipixel_ros.visualization.overlay import OverlayObject
 
-__all__ = ["BagEvaluation", "EvaluationConfig", "ProgressUpdate", "RunOutcome"]
+__all__ = ["BagEvaluation", "Deployment", "EvaluationConfig", "ProgressUpdate", "RunOutcome"]
+
+
+class Deployment(str, Enum):
+    """Which nodes an evaluation runs (docs/deployment.md)."""
+
+    SINGLE = "single"  # the perception node
+    SPLIT = "split"  # a tracker and a reasoner, each in its own process, raw frames between
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,7 +46,9 @@ class EvaluationConfig:
         frame_timeout_s: Longest wait for the node's output of one frame.
         start_timeout_s: Longest wait for the node to load its model and offer its services.
         request_timeout_s: Longest wait for one request's answer.
-        node_parameters: Further node parameters (``-p name:=value``).
+        node_parameters: Further node parameters (``-p name:=value``); in a split run they go
+            to the tracker, and ``model_path``, ``backend`` and ``device`` to the reasoner too.
+        deployment: the single node, or a tracker and a reasoner.
     """
 
     bag: Path
@@ -54,6 +64,7 @@ class EvaluationConfig:
     start_timeout_s: float = 180.0
     request_timeout_s: float = 600.0
     node_parameters: Mapping[str, object] = field(default_factory=dict)
+    deployment: Deployment = Deployment.SINGLE
 
     def __post_init__(self) -> None:
         if self.rate < 0:
