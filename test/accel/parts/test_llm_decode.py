@@ -99,7 +99,7 @@ def test_tensorrt_request_falls_back_to_the_compiled_decoder_with_its_reason(
     assert choice.backend is BackendName.COMPILE
     assert isinstance(choice.decoder, StaticCacheDecoder)
     assert "requested tensorrt" in choice.reason
-    assert "no TensorRT path for the LLM" in choice.reason
+    assert "tensorrt: torch_tensorrt is not importable" in choice.reason
 
 
 def test_unknown_llm_backend_is_refused(_untied_model: UniPixelModel) -> None:

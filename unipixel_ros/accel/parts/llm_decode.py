@@ -22,61 +22,36 @@ decoding (tokens and logits).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
 from unipixel_ros.accel.backends.name import BackendName
 from unipixel_ros.accel.backends.torch_compile import CompileBackend
+from unipixel_ros.accel.engines.cache import EngineCache
 from unipixel_ros.accel.parts.llm_step import (
     KvCacheLayout,
     LanguageStepModule,
+    LanguageSteps,
+    StepBuilder,
     export_decode_step,
     export_prefill,
 )
-from unipixel_ros.errors import BadInputError
+from unipixel_ros.accel.parts.llm_tensorrt import TensorRTLanguageSteps, import_torch_tensorrt
+from unipixel_ros.accel.parts.llm_weights import quantized_llm_weights
+from unipixel_ros.errors import BadInputError, EngineError
 from unipixel_ros.model import Generation, MropePositions, TokenObserver, UniPixelModel
 from unipixel_ros.model.configuration import TokenIds
 from unipixel_ros.model.decoding import check_prompt, run_greedy_loop
 
 __all__ = [
-    "LanguageSteps",
     "LlmDecoderChoice",
     "StaticCacheDecoder",
-    "StepBuilder",
     "exported_steps",
     "resolve_llm_decoder",
 ]
 
 _LOG = logging.getLogger(__name__)
-
-StepRunner = Callable[
-    [torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]
-]
-"""``LanguageStepModule.forward``'s contract: (embeds, positions, cache start, cache) ->
-(next logits, pre-norm states)."""
-
-
-@dataclass(frozen=True)
-class LanguageSteps:
-    """What runs the prefill and the decode step.
-
-    Args:
-        prefill: runs the prompt (L >= 2 positions).
-        decode: runs one token.
-        cuda_graphs: ``decode`` replays a CUDA graph (mark each step, copy outputs out).
-        description: a few words for the log, e.g. ``"torch.export programs"``.
-    """
-
-    prefill: StepRunner
-    decode: StepRunner
-    cuda_graphs: bool
-    description: str
-
-
-StepBuilder = Callable[[LanguageStepModule, torch.device], LanguageSteps]
-"""Builds the steps for a module whose cache lives on the given device."""
 
 
 def exported_steps(module: LanguageStepModule, device: torch.device) -> LanguageSteps:
@@ -248,12 +223,28 @@ class LlmDecoderChoice:
 
 
 def resolve_llm_decoder(
-    requested: BackendName | str, *, model: UniPixelModel, max_length: int
+    requested: BackendName | str,
+    *,
+    model: UniPixelModel,
+    max_length: int,
+    engine_cache: EngineCache | None = None,
+    allow_engine_build: bool = True,
+    force_engine_rebuild: bool = False,
 ) -> LlmDecoderChoice:
     """The decode loop for ``requested``, falling back like ``resolve_backend``.
 
-    ``tensorrt`` has no LLM path here (torch-tensorrt is not integrated), so it falls back to
-    ``compile``; ``compile`` falls back to eager where ``torch.compile`` cannot run.
+    ``tensorrt`` builds (or loads) the TensorRT prefill and step (``llm_tensorrt``) and falls
+    back to ``compile`` where torch-tensorrt does not import, the LLM is not on CUDA, its
+    weights are quantized, or the engines fail to build, load or match eager; ``compile``
+    falls back to eager where ``torch.compile`` cannot run. The reason names each refusal.
+
+    Args:
+        requested: backend name.
+        model: UniPixel on its device.
+        max_length: positions of the static KV cache.
+        engine_cache: where TensorRT engines live (default ``engines/``).
+        allow_engine_build: build missing TensorRT engines (minutes) instead of refusing.
+        force_engine_rebuild: rebuild TensorRT engines even when valid ones are cached.
 
     Raises:
         ConfigError: ``requested`` names no backend.
@@ -263,7 +254,20 @@ def resolve_llm_decoder(
         return LlmDecoderChoice(None, wanted, "LLM decode eager: generate_greedy, dynamic cache")
     refusals = []
     if wanted is BackendName.TENSORRT:
-        refusals.append("tensorrt: no TensorRT path for the LLM (torch-tensorrt not integrated)")
+        try:
+            decoder = _tensorrt_decoder(
+                model,
+                max_length,
+                TensorRTLanguageSteps(
+                    cache=engine_cache or EngineCache(),
+                    allow_build=allow_engine_build,
+                    force_rebuild=force_engine_rebuild,
+                ),
+            )
+            line = f"LLM prefill + decode tensorrt: {decoder.description}, static KV cache"
+            return LlmDecoderChoice(decoder, BackendName.TENSORRT, line)
+        except EngineError as err:
+            refusals.append(f"tensorrt: {err}")
     availability = CompileBackend().availability(model.device)
     if availability.available:
         graphs = " + CUDA graphs" if model.device.type == "cuda" else ""
@@ -278,3 +282,19 @@ def resolve_llm_decoder(
         BackendName.EAGER,
         f"LLM decode eager (requested {wanted.value}, unavailable: {'; '.join(refusals)})",
     )
+
+
+def _tensorrt_decoder(
+    model: UniPixelModel, max_length: int, steps: TensorRTLanguageSteps
+) -> StaticCacheDecoder:
+    """The TensorRT decoder, or ``EngineError`` saying why not (checked cheapest first)."""
+    import_torch_tensorrt()
+    if model.device.type != "cuda":
+        raise EngineError(f"TensorRT LLM engines need CUDA, the LLM is on {model.device}")
+    quantized = quantized_llm_weights(model)
+    if quantized:
+        raise EngineError(
+            f"the LLM has {quantized} weight-only quantized linears (llm_weights int8), which "
+            "the TensorRT path does not take"
+        )
+    return StaticCacheDecoder(model=model, max_length=max_length, build_steps=steps)

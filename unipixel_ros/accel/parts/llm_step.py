@@ -21,6 +21,7 @@ happens (the chat template alone is longer).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,9 @@ __all__ = [
     "MIN_PREFILL_LENGTH",
     "KvCacheLayout",
     "LanguageStepModule",
+    "LanguageSteps",
+    "StepBuilder",
+    "StepRunner",
     "export_decode_step",
     "export_prefill",
     "step_inputs",
@@ -84,6 +88,34 @@ class KvCacheLayout:
     def allocate(self, device: torch.device) -> torch.Tensor:
         """A zeroed cache tensor on ``device``."""
         return torch.zeros(self.shape, dtype=self.dtype, device=device)
+
+
+StepRunner = Callable[
+    [torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]
+]
+"""``LanguageStepModule.forward``'s contract: (embeds, positions, cache start, cache) ->
+(next logits, pre-norm states)."""
+
+
+@dataclass(frozen=True)
+class LanguageSteps:
+    """What runs the prefill and the decode step.
+
+    Args:
+        prefill: runs the prompt (L >= 2 positions).
+        decode: runs one token.
+        cuda_graphs: ``decode`` replays a CUDA graph (mark each step, copy outputs out).
+        description: a few words for the log, e.g. ``"torch.export programs"``.
+    """
+
+    prefill: StepRunner
+    decode: StepRunner
+    cuda_graphs: bool
+    description: str
+
+
+StepBuilder = Callable[["LanguageStepModule", torch.device], LanguageSteps]
+"""Builds the steps for a module whose cache lives on the given device."""
 
 
 def _without_final_norm(language_model: nn.Module) -> nn.Module:
