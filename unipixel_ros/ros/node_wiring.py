@@ -88,6 +88,7 @@ def load_model(*, node: Node, params: NodeParameters) -> LoadedModel | None:
         model_path=params.model_path,
         device=params.device,
         backend=params.backend,
+        llm_weights=params.llm_weights,
         config=_perception_config(params),
     )
     for warning in built.warnings:
