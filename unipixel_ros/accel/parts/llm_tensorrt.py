@@ -146,8 +146,7 @@ def llm_program(
         opt_prompt_length: prompt length the prefill's kernels are tuned for (clipped).
     """
     layout = module.layout
-    example = step_inputs(module, 1, device)
-    dim = int(example[0].shape[1])
+    dim = int(module.norm.weight.shape[0])
     static = [
         TensorShapeRange.static("cache_start", ()),
         TensorShapeRange.static("kv_cache", layout.shape),
@@ -155,7 +154,6 @@ def llm_program(
     if prefill:
         low, high = MIN_PREFILL_LENGTH, layout.max_length
         opt = min(max(opt_prompt_length, low), high)
-        example = step_inputs(module, opt, device)
         ranges = [
             TensorShapeRange(name="inputs_embeds", min=(low, dim), opt=(opt, dim), max=(high, dim)),
             TensorShapeRange(name="position_ids", min=(3, low), opt=(3, opt), max=(3, high)),
@@ -167,12 +165,13 @@ def llm_program(
             TensorShapeRange.static("position_ids", (3, 1)),
         ]
         axes = {}
+    length = ranges[0].opt[0]
     part = AcceleratedPart(
         name=LLM_PREFILL_PART if prefill else LLM_DECODE_PART,
         module=module,
         input_names=STEP_INPUT_NAMES,
         output_names=("logits", "prenorm"),
-        example_inputs=example,
+        example_inputs=step_inputs(module, length, device),
         dynamic_axes=axes,
         shape_profile=ShapeProfile(tuple(ranges + static)),
         cuda_graphs=not prefill,
