@@ -76,6 +76,8 @@ def test_bench_records_the_configuration_and_backend_choice(tiny_run: tuple[dict
     assert set(summary["backend"]["sam2_parts"].values()) == {"eager"}
     assert summary["backend"]["reasons"] == ["backend eager: PyTorch eager on cpu"]
     assert summary["backend"]["llm"] == "eager"
+    assert summary["backend"]["llm_weights"] == "bf16"
+    assert summary["backend"]["vision_tower"] == "eager"
     assert "SAM 2.1 parts: backend eager" in stdout
     assert "click_to_mask" in stdout.split("stage")[-1], "the final table lists every stage"
 

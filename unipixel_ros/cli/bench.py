@@ -82,6 +82,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--precision", choices=("fp16", "bf16"), default="fp16", help="TensorRT precision"
     )
+    parser.add_argument(
+        "--llm-weights",
+        choices=("bf16", "int8"),
+        default="bf16",
+        help="LLM decoder weights: unquantized (the loader's dtype) or int8 weight-only (torchao)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights")
     parser.set_defaults(run=run_bench)
 
@@ -106,7 +112,9 @@ def run_bench(args: argparse.Namespace) -> int:
     from unipixel_ros.accel.engines.cache import EngineCache
     from unipixel_ros.accel.engines.key import Precision
     from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
+    from unipixel_ros.accel.parts.llm_weights import quantize_llm_weights
     from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
+    from unipixel_ros.accel.parts.vision_tower import resolve_vision_tower
     from unipixel_ros.bench.llm import LlmStageBench, reference_generator, synthetic_prompt
     from unipixel_ros.bench.presets import BenchPreset, build_bench_model
     from unipixel_ros.bench.query import language_query_stage, qwen_preprocess_stage
@@ -133,16 +141,19 @@ def run_bench(args: argparse.Namespace) -> int:
             config_path=args.model_config,
             sam2=None if args.sam2 is None else Sam2Size(args.sam2),
         )
+        quantized = quantize_llm_weights(built.model, args.llm_weights)
     except UnipixelError as err:
         print(f"unipixel-ros bench: {err}", file=sys.stderr)
         return 2
     model = built.model
     print(built.description, flush=True)
+    print(f"LLM weights {args.llm_weights} ({quantized} linears quantized)", flush=True)
+    engine_cache = EngineCache(directory=args.engine_dir)
+    tower = resolve_vision_tower(args.backend, model=model)
+    model.use_vision_tower(tower.tower)
+    print(tower.reason, flush=True)
     limits = Sam2PartLimits()
-    backends = make_backends(
-        engine_cache=EngineCache(directory=args.engine_dir),
-        precision=Precision(args.precision),
-    )
+    backends = make_backends(engine_cache=engine_cache, precision=Precision(args.precision))
     runners = prepare_sam2_runners(
         model.sam2,
         requested=args.backend,
@@ -162,6 +173,7 @@ def run_bench(args: argparse.Namespace) -> int:
         args.backend,
         model=model,
         max_length=int(prompt.input_ids.shape[0]) + args.decode_tokens + 2,
+        engine_cache=engine_cache,
     )
     print(f"{llm_choice.reason}; reference: transformers generate", flush=True)
     llm = LlmStageBench(
@@ -246,6 +258,8 @@ def run_bench(args: argparse.Namespace) -> int:
             "reasons": list(runners.reasons),
             "llm": llm_choice.backend.value,
             "llm_reason": llm_choice.reason,
+            "llm_weights": args.llm_weights,
+            "vision_tower": tower.backend.value,
         },
         "frames": args.frames,
         "frame_size": list(FRAME_SIZE),

@@ -11,7 +11,7 @@ M = vision merger MLP width (vision hidden x 4), S = SAM 2.1 input size.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -20,6 +20,7 @@ from sam2.modeling.sam.prompt_encoder import PromptEncoder
 from torch import nn
 from transformers import Qwen2_5_VLModel
 from transformers.cache_utils import Cache
+from transformers.modeling_outputs import BaseModelOutputWithPooling
 
 from unipixel_ros.errors import BadInputError
 from unipixel_ros.model.configuration import HeadSizes, PixelQwen2_5_VLConfig
@@ -27,7 +28,11 @@ from unipixel_ros.model.seg_head import SegHead
 from unipixel_ros.model.temporal_encoding import TemporalPositionEncoding
 from unipixel_ros.sam import Sam2Model
 
-__all__ = ["LanguageStep", "RefPrompt", "UniPixelModel", "VisionFeatures"]
+__all__ = ["LanguageStep", "RefPrompt", "UniPixelModel", "VisionFeatures", "VisionTower"]
+
+VisionTower = Callable[[nn.Module, torch.Tensor, torch.Tensor], BaseModelOutputWithPooling]
+"""Runs the vision encoder: (the encoder, patches, `(1, 3)` int64 grid) -> its output (pooled
+tokens in raster order, last hidden state in window order)."""
 
 
 @contextmanager
@@ -160,6 +165,7 @@ class UniPixelModel(nn.Module):
         self.tem_emb = tem_emb
         self.tem_proj = tem_proj
         self.msk_proj = msk_proj
+        self._vision_tower: VisionTower | None = None
 
     @property
     def llm_dtype(self) -> torch.dtype:
@@ -195,6 +201,11 @@ class UniPixelModel(nn.Module):
         """Token embeddings: `(L,)` int64 -> `(L, D)` in the LLM dtype."""
         return self.model.language_model.embed_tokens(input_ids)
 
+    def use_vision_tower(self, tower: VisionTower | None) -> None:
+        """Run the vision encoder through ``tower`` (e.g. compiled, ``accel/parts/vision_tower``);
+        ``None`` runs it eagerly."""
+        self._vision_tower = tower
+
     def encode_video(self, pixel_values: torch.Tensor, grid_thw: Sequence[int]) -> VisionFeatures:
         """Run the vision tower on one video.
 
@@ -204,11 +215,17 @@ class UniPixelModel(nn.Module):
             grid_thw: ``(t, h, w)`` patch grid.
         """
         visual = self.model.visual
-        grid = torch.tensor([list(grid_thw)], dtype=torch.long, device=pixel_values.device)
+        grid = torch.tensor([list(grid_thw)], dtype=torch.long, device=self.device)
         pixels = pixel_values.to(device=self.device, dtype=visual.dtype)
-        with _captured_input(visual.merger.mlp) as seen:
-            output = visual(pixels, grid_thw=grid.to(self.device))
-        return VisionFeatures(embeds=output.pooler_output, merger_inputs=seen[-1])
+        if self._vision_tower is None:
+            output = visual(pixels, grid_thw=grid)
+        else:
+            output = self._vision_tower(visual, pixels, grid)
+        # The merger's MLP input, recomputed from the blocks' output (window order): the same
+        # ops on the same tensor as inside the merger, so the same values.
+        merger = visual.merger
+        merger_inputs = merger.ln_q(output.last_hidden_state).view(-1, merger.hidden_size)
+        return VisionFeatures(embeds=output.pooler_output, merger_inputs=merger_inputs)
 
     def language_step(
         self,

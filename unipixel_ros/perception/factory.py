@@ -14,6 +14,8 @@ import torch
 from unipixel_ros.accel import BackendName
 from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
 from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
+from unipixel_ros.accel.parts.llm_weights import LlmWeights, quantize_llm_weights
+from unipixel_ros.accel.parts.vision_tower import resolve_vision_tower
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
 from unipixel_ros.model.sam2_loading import load_unipixel_sam2
@@ -53,7 +55,7 @@ class BuiltPerception:
         perception: the live perception, with its decoder and frame encoder chosen.
         description: the model in a few words, e.g. ``/ckpt on cuda``.
         random_weights: True for the tiny model with random weights (answers mean nothing).
-        backend: the backend of each part, e.g. ``llm eager, sam2 image encoder eager, ...``.
+        backend: the backend of each part, e.g. ``llm eager, vision tower eager, ...``.
         backend_report: why each part runs where it does (one log line).
         warnings: what the caller should log as warnings.
     """
@@ -72,6 +74,7 @@ def build_perception(
     device: Device | str,
     backend: BackendName | str,
     config: PerceptionConfig,
+    llm_weights: LlmWeights | str = LlmWeights.BF16,
 ) -> BuiltPerception:
     """Load the predictor named by ``model_path`` and wrap it in `LivePerception`.
 
@@ -79,12 +82,15 @@ def build_perception(
         model_path: UniPixel checkpoint directory or hub id; `tiny-random` builds a tiny model
             with random weights.
         device: where the model runs (ignored by the tiny model, which stays on the CPU).
-        backend: requested backend of the LLM decode loop and SAM 2.1's image encoder (each
-            falls back when unavailable); the rest of SAM 2.1 tracking runs eager.
+        backend: requested backend of the LLM (prefill and decode loop), the vision tower and
+            SAM 2.1's image encoder (each falls back when unavailable); the rest of SAM 2.1
+            tracking runs eager.
         config: capacities of the live perception.
+        llm_weights: the LLM decoder weights, unquantized or int8 weight-only.
 
     Raises:
-        ConfigError: ``device`` or ``backend`` names no choice, or a setting is invalid.
+        ConfigError: ``device``, ``backend`` or ``llm_weights`` names no choice, a setting is
+            invalid, or int8 is asked for without torchao.
         CheckpointError: the checkpoint cannot be loaded.
     """
     warnings: tuple[str, ...] = ()
@@ -99,8 +105,12 @@ def build_perception(
         target = _target_device(device)
         predictor = UniPixelPredictor.from_pretrained(model_path, device=target)
         description = f"{model_path} on {target}"
+    weights = LlmWeights.parse(llm_weights)
+    quantize_llm_weights(predictor.model, weights)
     choice = resolve_llm_decoder(backend, model=predictor.model, max_length=LLM_CACHE_POSITIONS)
     predictor.use_decoder(choice.decoder)
+    tower = resolve_vision_tower(backend, model=predictor.model)
+    predictor.model.use_vision_tower(tower.tower)
     encoder = resolve_frame_encoder(backend, model=predictor.model.sam2)
     return BuiltPerception(
         perception=LivePerception(
@@ -111,12 +121,13 @@ def build_perception(
         description=description,
         random_weights=model_path == TINY_RANDOM_MODEL,
         backend=(
-            f"llm {choice.backend.value}, sam2 image encoder {encoder.backend.value}, "
+            f"llm {choice.backend.value}{' int8 weights' if weights is LlmWeights.INT8 else ''}, "
+            f"vision tower {tower.backend.value}, sam2 image encoder {encoder.backend.value}, "
             "sam2 tracking eager"
         ),
         backend_report=(
-            f"backend: {choice.reason}; {encoder.reason}; SAM 2.1 memory attention, decoder "
-            "and memory encoder run eager"
+            f"backend: {choice.reason}; LLM weights {weights.value}; {tower.reason}; "
+            f"{encoder.reason}; SAM 2.1 memory attention, decoder and memory encoder run eager"
         ),
         warnings=warnings,
     )

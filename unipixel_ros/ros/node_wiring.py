@@ -92,6 +92,7 @@ def load_model(*, node: Node, params: NodeParameters) -> LoadedModel | None:
         model_path=params.model_path,
         device=params.device,
         backend=params.backend,
+        llm_weights=params.llm_weights,
         config=perception_config(params),
     )
     for warning in built.warnings:

@@ -28,6 +28,7 @@ from rclpy.qos import (
 from rclpy.validate_topic_name import validate_topic_name
 
 from unipixel_ros.accel import BackendName
+from unipixel_ros.accel.parts.llm_weights import LlmWeights
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.perception.factory import Device
 from unipixel_ros.perception.live import PerceptionConfig
@@ -87,6 +88,7 @@ class NodeParameters:
             `tiny-random` builds a tiny model with random weights (tests, dry runs).
         device: `auto` (CUDA when available), `cpu` or `cuda`.
         backend: `eager`, `compile` or `tensorrt`.
+        llm_weights: `bf16` (unquantized) or `int8` (weight-only, the decoder blocks' linears).
         max_objects: most objects tracked per camera.
         ring_capacity: recent frames kept per camera (the video context of queries).
         ring_stride: keep every n-th frame in that buffer.
@@ -112,6 +114,7 @@ class NodeParameters:
     model_path: str = ""
     device: str = Device.AUTO.value
     backend: str = BackendName.EAGER.value
+    llm_weights: str = LlmWeights.BF16.value
     max_objects: int = _TRACKER.max_objects
     ring_capacity: int = _TRACKER.ring_capacity
     ring_stride: int = _TRACKER.ring_stride
@@ -128,6 +131,7 @@ class NodeParameters:
             "qos_reliability": QosReliability,
             "device": Device,
             "backend": BackendName,
+            "llm_weights": LlmWeights,
         }
         for name, choice in choices.items():
             allowed = [c.value for c in choice]
@@ -179,6 +183,7 @@ _DESCRIPTIONS = {
     "model_path": "UniPixel checkpoint directory or hub id; empty: none; tiny-random: RANDOM.",
     "device": "auto (CUDA when available), cpu or cuda.",
     "backend": "Inference backend: eager, compile or tensorrt (falls back when unavailable).",
+    "llm_weights": "LLM decoder weights: bf16 (unquantized) or int8 (weight-only, torchao).",
     "max_objects": "Most objects tracked per camera.",
     "ring_capacity": "Recent frames kept per camera: the video context of a query.",
     "ring_stride": "Keep every n-th frame in the recent-frame buffer.",
