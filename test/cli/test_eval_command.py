@@ -119,7 +119,7 @@ def test_the_result_bag_reads_back_with_masks_answers_and_diagnostics(run) -> No
 def test_the_report_says_which_backend_ran(run) -> None:
     _, out = run
     run_section = (out / "report.md").read_text().split("## Run")[1]
-    assert "backend llm compile, sam2 image encoder compile, sam2 tracking eager" in run_section
+    assert "backend llm compile, sam2 image encoder compile, sam2 tracking compile" in run_section
 
 
 def test_random_weights_are_announced_in_the_output_and_the_report(run) -> None:

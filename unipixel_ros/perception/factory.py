@@ -14,6 +14,7 @@ import torch
 from unipixel_ros.accel import BackendName
 from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
 from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
+from unipixel_ros.accel.parts.tracking_step import resolve_tracking_step
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
 from unipixel_ros.perception.live import LivePerception, PerceptionConfig
@@ -71,8 +72,8 @@ def build_perception(
         model_path: UniPixel checkpoint directory or hub id; `tiny-random` builds a tiny model
             with random weights.
         device: where the model runs (ignored by the tiny model, which stays on the CPU).
-        backend: requested backend of the LLM decode loop and SAM 2.1's image encoder (each
-            falls back when unavailable); the rest of SAM 2.1 tracking runs eager.
+        backend: requested backend of the LLM decode loop, SAM 2.1's image encoder and its
+            tracking step (each falls back when unavailable).
         config: capacities of the live perception.
 
     Raises:
@@ -98,21 +99,22 @@ def build_perception(
     choice = resolve_llm_decoder(backend, model=predictor.model, max_length=LLM_CACHE_POSITIONS)
     predictor.use_decoder(choice.decoder)
     encoder = resolve_frame_encoder(backend, model=predictor.model.sam2)
+    tracking = resolve_tracking_step(
+        backend, model=predictor.model.sam2, max_objects=config.tracker.max_objects
+    )
     return BuiltPerception(
         perception=LivePerception(
             predictor=predictor,
             config=config,
             frame_encoder=encoder.encoder,
+            tracking_step=tracking.step,
         ),
         description=description,
         random_weights=model_path == TINY_RANDOM_MODEL,
         backend=(
             f"llm {choice.backend.value}, sam2 image encoder {encoder.backend.value}, "
-            "sam2 tracking eager"
+            f"sam2 tracking {tracking.backend.value}"
         ),
-        backend_report=(
-            f"backend: {choice.reason}; {encoder.reason}; SAM 2.1 memory attention, decoder "
-            "and memory encoder run eager"
-        ),
+        backend_report=f"backend: {choice.reason}; {encoder.reason}; {tracking.reason}",
         warnings=warnings,
     )

@@ -30,6 +30,7 @@ from unipixel_ros.perception.prompt_conversion import sam_prompt, visual_prompt
 from unipixel_ros.perception.records import FrameOutput, ObjectPromptSpec, ObjectView, QueryOutput
 from unipixel_ros.sam import MaskPrompt
 from unipixel_ros.tracking import FrameEncoder, StreamingTracker, TrackerConfig
+from unipixel_ros.tracking.batched_step import TrackingStepRunner
 
 __all__ = ["FORBIDDEN_QUERY_TOKENS", "LivePerception", "PerceptionConfig"]
 
@@ -86,6 +87,9 @@ class LivePerception:
         config: cameras and capacities.
         frame_encoder: the image-encoder pass every camera's tracker runs per frame (shared);
             eager by default.
+        tracking_step: the batched tracking step every camera's tracker runs per frame
+            (shared; each tracker keeps its own preallocated memory); None: the package's
+            ``track_step`` per memory layout.
         tracking_lane: where the trackers live; the reasoning methods take their snapshots and
             place their objects through it. Inline (the caller's thread) by default.
     """
@@ -97,6 +101,7 @@ class LivePerception:
         config: PerceptionConfig,
         frame_encoder: FrameEncoder | None = None,
         tracking_lane: TrackingLane | None = None,
+        tracking_step: TrackingStepRunner | None = None,
     ) -> None:
         self.predictor = predictor
         self.config = config
@@ -106,7 +111,10 @@ class LivePerception:
             name: CameraStream(
                 name=name,
                 tracker=StreamingTracker(
-                    model=predictor.model.sam2, config=config.tracker, encoder=self.frame_encoder
+                    model=predictor.model.sam2,
+                    config=config.tracker,
+                    encoder=self.frame_encoder,
+                    step=tracking_step,
                 ),
                 stamp_capacity=config.stamp_capacity,
             )
