@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from tracking_support import HEIGHT, WIDTH, point_prompt, set_object_score
+from tracking_support import point_prompt, set_object_score
 
 from unipixel_ros.accel.parts.tracking_step import eager_tracking_step
 from unipixel_ros.sam import Sam2Config, Sam2Model, build_sam2
@@ -31,9 +31,7 @@ def _run_side_by_side(
 ) -> list[tuple[str, int]]:
     """Eager and batched trackers through the same script; returns (state, frame) seen."""
     package = StreamingTracker(model=model, config=config)
-    batched = StreamingTracker(
-        model=model, config=config, step=eager_tracking_step(model, buckets)
-    )
+    batched = StreamingTracker(model=model, config=config, step=eager_tracking_step(model, buckets))
     seen = []
     for t, frame in enumerate(frames):
         results = [tracker.push_frame(frame) for tracker in (package, batched)]

@@ -29,7 +29,7 @@ from unipixel_ros.accel import BackendName
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.perception.factory import Device
 from unipixel_ros.perception.live import PerceptionConfig
-from unipixel_ros.tracking.config import TrackerConfig
+from unipixel_ros.tracking.config import SamPrecision, TrackerConfig
 
 __all__ = [
     "REQUEST_QOS",
@@ -84,6 +84,8 @@ class NodeParameters:
             `tiny-random` builds a tiny model with random weights (tests, dry runs).
         device: `auto` (CUDA when available), `cpu` or `cuda`.
         backend: `eager`, `compile` or `tensorrt`.
+        sam_precision: SAM 2.1's tracking dtype: `auto` (bfloat16 on CUDA, float32 on CPU),
+            `float32`, `bfloat16` or `float16`.
         max_objects: most objects tracked per camera.
         ring_capacity: recent frames kept per camera (the video context of queries).
         ring_stride: keep every n-th frame in that buffer.
@@ -109,6 +111,7 @@ class NodeParameters:
     model_path: str = ""
     device: str = Device.AUTO.value
     backend: str = BackendName.EAGER.value
+    sam_precision: str = _TRACKER.sam_precision.value
     max_objects: int = _TRACKER.max_objects
     ring_capacity: int = _TRACKER.ring_capacity
     ring_stride: int = _TRACKER.ring_stride
@@ -125,6 +128,7 @@ class NodeParameters:
             "qos_reliability": QosReliability,
             "device": Device,
             "backend": BackendName,
+            "sam_precision": SamPrecision,
         }
         for name, choice in choices.items():
             allowed = [c.value for c in choice]
@@ -176,6 +180,7 @@ _DESCRIPTIONS = {
     "model_path": "UniPixel checkpoint directory or hub id; empty: none; tiny-random: RANDOM.",
     "device": "auto (CUDA when available), cpu or cuda.",
     "backend": "Inference backend: eager, compile or tensorrt (falls back when unavailable).",
+    "sam_precision": "SAM 2.1 dtype: auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16, float16.",
     "max_objects": "Most objects tracked per camera.",
     "ring_capacity": "Recent frames kept per camera: the video context of a query.",
     "ring_stride": "Keep every n-th frame in the recent-frame buffer.",

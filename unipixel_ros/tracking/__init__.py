@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from unipixel_ros.tracking.batched_step import BatchedTracking, TrackingStepRunner
 from unipixel_ros.tracking.clip import ClipStart, ClipTracks, encode_clip, track_clip
-from unipixel_ros.tracking.config import InteractivePromptSettings, TrackerConfig
+from unipixel_ros.tracking.config import InteractivePromptSettings, SamPrecision, TrackerConfig
 from unipixel_ros.tracking.frame_encoder import FrameEncoder, ImageEncoderRunner
 from unipixel_ros.tracking.frame_result import FrameResult
 from unipixel_ros.tracking.frame_ring import FrameRing, RingFrame
@@ -43,6 +43,7 @@ __all__ = [
     "ObjectState",
     "RingFrame",
     "RingMasks",
+    "SamPrecision",
     "SelectionRules",
     "StreamingTracker",
     "TrackerConfig",

@@ -125,7 +125,7 @@ class FeatureTracker:
             features, logits, decoded.object_score_logits, binarize=settings.binarize_memory
         )
         self._package.keep_pos_enc(memory.pos_enc)
-        scores = decoded.object_score_logits[:, 0]
+        scores = decoded.object_score_logits[:, 0].float()
         masks = self._low_res_masks(logits, scores) if keep_mask else None
         ids = tuple(
             self._bank.add(
@@ -179,6 +179,7 @@ class FeatureTracker:
             )
         if self._batched is not None:
             logits, scores = self._batched.track(features, frame_index, tuple(ids))
+            scores = scores.float()
             logits = self._record(tuple(ids), frame_index, logits, scores, None, keep_mask)
             return FrameResult(
                 frame_index=frame_index,
@@ -198,7 +199,7 @@ class FeatureTracker:
             frame_index=frame_index,
             object_ids=tuple(ids),
             low_res_logits=torch.cat([rows[i][0] for i in ids]),
-            object_score_logits=torch.cat([rows[i][1] for i in ids]),
+            object_score_logits=torch.cat([rows[i][1] for i in ids]).float(),
             states=tuple(self._bank.get(i).state for i in ids),
         )
 
@@ -308,6 +309,10 @@ class StreamingTracker:
         """Index of the latest pushed frame (None before the first)."""
         return None if self._latest is None else self._latest[0]
 
+    def _precision(self) -> torch.autocast:
+        dtype = self._config.sam_precision.resolve(self._model.device)
+        return torch.autocast(self._model.device.type, dtype, enabled=dtype != torch.float32)
+
     @torch.inference_mode()
     def push_frame(self, frame: np.ndarray) -> FrameResult:
         """Encode one camera frame once and track every object onto it.
@@ -315,6 +320,10 @@ class StreamingTracker:
         Args:
             frame (`np.ndarray` of shape `(H, W, 3)`, uint8 RGB).
         """
+        with self._precision():
+            return self._push_frame(frame)
+
+    def _push_frame(self, frame: np.ndarray) -> FrameResult:
         if not isinstance(frame, np.ndarray) or frame.ndim != 3:
             raise BadInputError(f"frame must be a (H, W, 3) uint8 array, got {frame!r:.80}")
         check_frame(frame)
@@ -352,6 +361,12 @@ class StreamingTracker:
         Returns:
             The prompted frame's result for the new objects (their ids are in ``object_ids``).
         """
+        with self._precision():
+            return self._add_objects(prompt, frame_index, features)
+
+    def _add_objects(
+        self, prompt: SamPrompt, frame_index: int | None, features: FrameFeatures | None
+    ) -> FrameResult:
         if self._latest is None:
             raise NotReadyError("no frame yet: push a frame before adding objects")
         latest_index, latest_features, _ = self._latest
