@@ -99,6 +99,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from unipixel_ros.accel.engines.key import Precision
     from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
     from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
+    from unipixel_ros.accel.parts.tracking_step import resolve_tracking_step
     from unipixel_ros.bench.llm import LlmStageBench, reference_generator, synthetic_prompt
     from unipixel_ros.bench.presets import BenchPreset, build_bench_model
     from unipixel_ros.bench.query import language_query_stage, qwen_preprocess_stage
@@ -140,6 +141,10 @@ def run_bench(args: argparse.Namespace) -> int:
     )
     for reason in runners.reasons:
         print(f"SAM 2.1 parts: {reason}", flush=True)
+    tracking = resolve_tracking_step(
+        args.backend, model=model.sam2, max_objects=max(objects), warm_up=True
+    )
+    print(tracking.reason, flush=True)
 
     rng = np.random.default_rng(args.seed)
     frames = rng.integers(0, 256, size=(args.frames, *FRAME_SIZE, 3), dtype=np.uint8)
@@ -177,6 +182,7 @@ def run_bench(args: argparse.Namespace) -> int:
             repeats=args.repeats,
             warmup=args.warmup,
             workdir=Path(workdir),
+            tracking_step=tracking.step,
         )
         record(
             qwen_preprocess_stage(
@@ -232,6 +238,8 @@ def run_bench(args: argparse.Namespace) -> int:
             "reasons": list(runners.reasons),
             "llm": llm_choice.backend.value,
             "llm_reason": llm_choice.reason,
+            "sam2_tracking": tracking.backend.value,
+            "sam2_tracking_reason": tracking.reason,
         },
         "frames": args.frames,
         "frame_size": list(FRAME_SIZE),
