@@ -120,7 +120,8 @@ def test_the_report_says_which_backend_ran(run) -> None:
     _, out = run
     run_section = (out / "report.md").read_text().split("## Run")[1]
     assert (
-        "backend llm compile, vision tower compile, sam2 image encoder compile, sam2 tracking eager"
+        "backend llm compile, vision tower compile, sam2 image encoder compile, "
+        "sam2 tracking compile"
     ) in run_section
 
 

@@ -33,7 +33,7 @@ def test_the_compile_backend_runs_the_image_encoder_compiled_in_the_node(tmp_pat
     ) as client:
         status = client.wait_for_status(lambda s: s.get("backend", "none") != "none", timeout_s=30)
         assert status["backend"] == (
-            "llm compile, vision tower compile, sam2 image encoder compile, sam2 tracking eager"
+            "llm compile, vision tower compile, sam2 image encoder compile, sam2 tracking compile"
         )
         play_bag(client.node, BAG, remap=TOPICS, topics=tuple(TOPICS.values()), reliable=True)
         status = client.wait_for_status(lambda s: int(s["frames_processed"]) >= 1, timeout_s=60)

@@ -10,6 +10,9 @@ video predictor (``init_state`` / ``add_new_points_or_box`` / ``propagate_in_vid
 a copy of the same weights (`unipixel_ros.sam.build_package_predictor`).
 
 Tracked frames are timed in the steady state (see :mod:`unipixel_ros.bench.steady_memory`).
+``track_frame_*`` times the node's own tracker (`StreamingTracker.push_frame`, objects with a
+full memory window): eager it runs the package's ``track_step``, compiled the whole batched
+tracking step (`unipixel_ros.accel.parts.tracking_step`) after the compiled image encoder.
 """
 
 from __future__ import annotations
@@ -30,11 +33,14 @@ from unipixel_ros.bench.stage_timing import StageResult, StageTimer, StageUnit, 
 from unipixel_ros.bench.steady_memory import SteadyMemory
 from unipixel_ros.errors import BadInputError
 from unipixel_ros.sam import (
+    PointPrompt,
     Sam2Model,
     build_package_predictor,
     masks_from_logits,
     preprocess_frames,
 )
+from unipixel_ros.tracking import FrameEncoder, StreamingTracker, TrackerConfig
+from unipixel_ros.tracking.batched_step import TrackingStepRunner
 
 __all__ = ["Sam2StageBench"]
 
@@ -50,6 +56,8 @@ class Sam2StageBench:
         repeats: timed repeats per stage.
         warmup: untimed calls per stage.
         workdir: scratch directory for the package predictor's JPEG folder.
+        tracking_step: the batched tracking step of the tracker timed by ``track_frame``
+            (None: the package's ``track_step``, the eager node's path).
     """
 
     def __init__(
@@ -62,6 +70,7 @@ class Sam2StageBench:
         repeats: int,
         warmup: int,
         workdir: Path,
+        tracking_step: TrackingStepRunner | None = None,
     ) -> None:
         if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
             raise BadInputError(f"frames must be (F, H, W, 3) uint8, got {frames.shape}")
@@ -72,6 +81,7 @@ class Sam2StageBench:
         self._frames = frames
         self._timer = StageTimer(device=device, repeats=repeats, warmup=warmup)
         self._workdir = workdir
+        self._tracking_step = tracking_step
         self._size = model.image_size
         images = preprocess_frames(frames[:1], image_size=self._size, device=device)
         with torch.inference_mode():
@@ -241,11 +251,13 @@ class Sam2StageBench:
         """
         n = memory.num_objects
         frame = self._frames[:1]
+        tracker = self._steady_tracker(n)
 
         def ours_call() -> object:
-            images = preprocess_frames(frame, image_size=self._size, device=self._device)
-            best, score, _, _ = self.ours_track_step(self._runners.image_encoder(images), memory)
-            return masks_from_logits(best, score, frame.shape[1:3])
+            result = tracker.push_frame(frame[0])
+            return masks_from_logits(
+                result.low_res_logits, result.object_score_logits[:, None], frame.shape[1:3]
+            )
 
         # The reference is timed per frame inside ``propagate_in_video``, not as one call.
         return StageResult(
@@ -253,9 +265,28 @@ class Sam2StageBench:
             ours=self._timer.median_ms(ours_call),
             reference=self._propagate_ms(n),
             unit=StageUnit.MILLISECONDS,
-            detail=f"{n} object(s): preprocess + encoder + step + masks; reference: package "
-            "propagate_in_video per frame",
+            detail=f"{n} object(s): the tracker's push_frame (preprocess + encoder + "
+            f"{'batched step' if self._tracking_step else 'package track_step'}) + masks; "
+            "reference: package propagate_in_video per frame",
         )
+
+    def _steady_tracker(self, num_objects: int) -> StreamingTracker:
+        """A tracker with ``num_objects`` objects whose memory windows are full."""
+        model = self._model
+        encoder = FrameEncoder(model=model, runner=self._runners.image_encoder)
+        tracker = StreamingTracker(
+            model=model,
+            config=TrackerConfig(max_objects=num_objects),
+            encoder=encoder,
+            step=self._tracking_step,
+        )
+        coords, labels = self._clicks(num_objects)
+        frame = self._frames[0]
+        tracker.push_frame(frame)
+        tracker.add_objects(PointPrompt(coords=coords, labels=labels))
+        for _ in range(max(model.num_maskmem, model.max_obj_ptrs_in_encoder)):
+            tracker.push_frame(frame)
+        return tracker
 
     def click_to_mask(self) -> StageResult:
         """Camera frame + one click -> mask at the frame size."""

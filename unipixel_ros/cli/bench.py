@@ -114,6 +114,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
     from unipixel_ros.accel.parts.llm_weights import quantize_llm_weights
     from unipixel_ros.accel.parts.sam2.limits import Sam2PartLimits
+    from unipixel_ros.accel.parts.tracking_step import resolve_tracking_step
     from unipixel_ros.accel.parts.vision_tower import resolve_vision_tower
     from unipixel_ros.bench.llm import LlmStageBench, reference_generator, synthetic_prompt
     from unipixel_ros.bench.presets import BenchPreset, build_bench_model
@@ -164,6 +165,10 @@ def run_bench(args: argparse.Namespace) -> int:
     )
     for reason in runners.reasons:
         print(f"SAM 2.1 parts: {reason}", flush=True)
+    tracking = resolve_tracking_step(
+        args.backend, model=model.sam2, max_objects=max(objects), warm_up=True
+    )
+    print(tracking.reason, flush=True)
 
     rng = np.random.default_rng(args.seed)
     frames = rng.integers(0, 256, size=(args.frames, *FRAME_SIZE, 3), dtype=np.uint8)
@@ -202,6 +207,7 @@ def run_bench(args: argparse.Namespace) -> int:
             repeats=args.repeats,
             warmup=args.warmup,
             workdir=Path(workdir),
+            tracking_step=tracking.step,
         )
         record(
             qwen_preprocess_stage(
@@ -260,6 +266,8 @@ def run_bench(args: argparse.Namespace) -> int:
             "llm_reason": llm_choice.reason,
             "llm_weights": args.llm_weights,
             "vision_tower": tower.backend.value,
+            "sam2_tracking": tracking.backend.value,
+            "sam2_tracking_reason": tracking.reason,
         },
         "frames": args.frames,
         "frame_size": list(FRAME_SIZE),

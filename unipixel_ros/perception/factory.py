@@ -15,6 +15,7 @@ from unipixel_ros.accel import BackendName
 from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
 from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
 from unipixel_ros.accel.parts.llm_weights import LlmWeights, quantize_llm_weights
+from unipixel_ros.accel.parts.tracking_step import resolve_tracking_step
 from unipixel_ros.accel.parts.vision_tower import resolve_vision_tower
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
@@ -82,9 +83,9 @@ def build_perception(
         model_path: UniPixel checkpoint directory or hub id; `tiny-random` builds a tiny model
             with random weights.
         device: where the model runs (ignored by the tiny model, which stays on the CPU).
-        backend: requested backend of the LLM (prefill and decode loop), the vision tower and
-            SAM 2.1's image encoder (each falls back when unavailable); the rest of SAM 2.1
-            tracking runs eager.
+        backend: requested backend of the LLM (prefill and decode loop), the vision tower,
+            SAM 2.1's image encoder and its tracking step (each falls back when
+            unavailable).
         config: capacities of the live perception.
         llm_weights: the LLM decoder weights, unquantized or int8 weight-only.
 
@@ -112,22 +113,26 @@ def build_perception(
     tower = resolve_vision_tower(backend, model=predictor.model)
     predictor.model.use_vision_tower(tower.tower)
     encoder = resolve_frame_encoder(backend, model=predictor.model.sam2)
+    tracking = resolve_tracking_step(
+        backend, model=predictor.model.sam2, max_objects=config.tracker.max_objects
+    )
     return BuiltPerception(
         perception=LivePerception(
             predictor=predictor,
             config=config,
             frame_encoder=encoder.encoder,
+            tracking_step=tracking.step,
         ),
         description=description,
         random_weights=model_path == TINY_RANDOM_MODEL,
         backend=(
             f"llm {choice.backend.value}{' int8 weights' if weights is LlmWeights.INT8 else ''}, "
             f"vision tower {tower.backend.value}, sam2 image encoder {encoder.backend.value}, "
-            "sam2 tracking eager"
+            f"sam2 tracking {tracking.backend.value}"
         ),
         backend_report=(
             f"backend: {choice.reason}; LLM weights {weights.value}; {tower.reason}; "
-            f"{encoder.reason}; SAM 2.1 memory attention, decoder and memory encoder run eager"
+            f"{encoder.reason}; {tracking.reason}"
         ),
         warnings=warnings,
     )
@@ -148,7 +153,8 @@ def build_tracking_perception(
         model_path: the UniPixel checkpoint whose SAM 2.1 tracks (only its ``sam2.*`` tensors
             are read); `tiny-random` builds the whole tiny model to get the SAM 2.1 weights the
             reasoner's tiny model has (seed 0).
-        device, backend: as for `build_perception` (the backend applies to the image encoder).
+        device, backend: as for `build_perception` (the backend applies to SAM 2.1's image
+            encoder and tracking step).
         config: capacities of the live perception.
         reasoner: where the language requests go (e.g. a remote reasoner).
         sam2_checkpoint: an original SAM 2.1 ``.pt`` to track with instead; "" for none.
@@ -170,14 +176,23 @@ def build_tracking_perception(
         weights = sam2_checkpoint or model_path
         description = f"SAM 2.1 of {weights} on {target}"
     encoder = resolve_frame_encoder(backend, model=sam2)
+    tracking = resolve_tracking_step(backend, model=sam2, max_objects=config.tracker.max_objects)
     return BuiltPerception(
         perception=LivePerception(
-            predictor=reasoner, sam2=sam2, config=config, frame_encoder=encoder.encoder
+            predictor=reasoner,
+            sam2=sam2,
+            config=config,
+            frame_encoder=encoder.encoder,
+            tracking_step=tracking.step,
         ),
         description=description,
         random_weights=model_path == TINY_RANDOM_MODEL,
-        backend=f"sam2 image encoder {encoder.backend.value}, sam2 tracking eager",
-        backend_report=f"backend: {encoder.reason}; the language model runs on the reasoner",
+        backend=(
+            f"sam2 image encoder {encoder.backend.value}, sam2 tracking {tracking.backend.value}"
+        ),
+        backend_report=(
+            f"backend: {encoder.reason}; {tracking.reason}; the language model runs on the reasoner"
+        ),
         warnings=warnings,
     )
 

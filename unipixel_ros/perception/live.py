@@ -31,6 +31,7 @@ from unipixel_ros.perception.reasoning import ReasoningModel
 from unipixel_ros.perception.records import FrameOutput, ObjectPromptSpec, ObjectView, QueryOutput
 from unipixel_ros.sam import MaskPrompt, Sam2Model
 from unipixel_ros.tracking import FrameEncoder, StreamingTracker, TrackerConfig
+from unipixel_ros.tracking.batched_step import TrackingStepRunner
 
 __all__ = ["FORBIDDEN_QUERY_TOKENS", "LivePerception", "PerceptionConfig"]
 
@@ -89,6 +90,9 @@ class LivePerception:
         sam2: SAM 2.1 of the trackers; None takes the predictor's (a `UniPixelPredictor`).
         frame_encoder: the image-encoder pass every camera's tracker runs per frame (shared);
             eager by default.
+        tracking_step: the batched tracking step every camera's tracker runs per frame
+            (shared; each tracker keeps its own preallocated memory); None: the package's
+            ``track_step`` per memory layout.
         tracking_lane: where the trackers live; the reasoning methods take their snapshots and
             place their objects through it. Inline (the caller's thread) by default.
     """
@@ -101,6 +105,7 @@ class LivePerception:
         sam2: Sam2Model | None = None,
         frame_encoder: FrameEncoder | None = None,
         tracking_lane: TrackingLane | None = None,
+        tracking_step: TrackingStepRunner | None = None,
     ) -> None:
         if sam2 is None:
             if not isinstance(predictor, UniPixelPredictor):
@@ -117,7 +122,10 @@ class LivePerception:
             name: CameraStream(
                 name=name,
                 tracker=StreamingTracker(
-                    model=sam2, config=config.tracker, encoder=self.frame_encoder
+                    model=sam2,
+                    config=config.tracker,
+                    encoder=self.frame_encoder,
+                    step=tracking_step,
                 ),
                 stamp_capacity=config.stamp_capacity,
             )

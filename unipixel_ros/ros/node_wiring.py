@@ -41,7 +41,7 @@ from unipixel_ros.ros.parameters import NodeParameters
 from unipixel_ros.ros.request_handlers import RequestHandlers
 from unipixel_ros.ros.throttled_log import ThrottledLog
 from unipixel_ros.stamps import stamp_to_ns
-from unipixel_ros.tracking.config import TrackerConfig
+from unipixel_ros.tracking.config import SamPrecision, TrackerConfig
 from unipixel_ros.tracking.worker import InferenceWorker
 
 __all__ = ["LoadedModel", "NodeWiring", "load_model", "perception_config"]
@@ -68,6 +68,7 @@ def perception_config(params: NodeParameters) -> PerceptionConfig:
         max_objects=params.max_objects,
         ring_capacity=params.ring_capacity,
         ring_stride=params.ring_stride,
+        sam_precision=SamPrecision(params.sam_precision),
     )
     return PerceptionConfig(
         cameras=params.camera_names,

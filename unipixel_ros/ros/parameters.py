@@ -32,7 +32,7 @@ from unipixel_ros.accel.parts.llm_weights import LlmWeights
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.perception.factory import Device
 from unipixel_ros.perception.live import PerceptionConfig
-from unipixel_ros.tracking.config import TrackerConfig
+from unipixel_ros.tracking.config import SamPrecision, TrackerConfig
 
 __all__ = [
     "LIVE_PARAMETERS",
@@ -89,6 +89,8 @@ class NodeParameters:
         device: `auto` (CUDA when available), `cpu` or `cuda`.
         backend: `eager`, `compile` or `tensorrt`.
         llm_weights: `bf16` (unquantized) or `int8` (weight-only, the decoder blocks' linears).
+        sam_precision: SAM 2.1's tracking dtype: `auto` (bfloat16 on CUDA, float32 on CPU),
+            `float32`, `bfloat16` or `float16`.
         max_objects: most objects tracked per camera.
         ring_capacity: recent frames kept per camera (the video context of queries).
         ring_stride: keep every n-th frame in that buffer.
@@ -115,6 +117,7 @@ class NodeParameters:
     device: str = Device.AUTO.value
     backend: str = BackendName.EAGER.value
     llm_weights: str = LlmWeights.BF16.value
+    sam_precision: str = _TRACKER.sam_precision.value
     max_objects: int = _TRACKER.max_objects
     ring_capacity: int = _TRACKER.ring_capacity
     ring_stride: int = _TRACKER.ring_stride
@@ -132,6 +135,7 @@ class NodeParameters:
             "device": Device,
             "backend": BackendName,
             "llm_weights": LlmWeights,
+            "sam_precision": SamPrecision,
         }
         for name, choice in choices.items():
             allowed = [c.value for c in choice]
@@ -184,6 +188,7 @@ _DESCRIPTIONS = {
     "device": "auto (CUDA when available), cpu or cuda.",
     "backend": "Inference backend: eager, compile or tensorrt (falls back when unavailable).",
     "llm_weights": "LLM decoder weights: bf16 (unquantized) or int8 (weight-only, torchao).",
+    "sam_precision": "SAM 2.1 dtype: auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16, float16.",
     "max_objects": "Most objects tracked per camera.",
     "ring_capacity": "Recent frames kept per camera: the video context of a query.",
     "ring_stride": "Keep every n-th frame in the recent-frame buffer.",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from unipixel_ros.tracking.batched_step import BatchedTracking, TrackingStepRunner
 from unipixel_ros.tracking.clip import ClipStart, ClipTracks, encode_clip, track_clip
-from unipixel_ros.tracking.config import InteractivePromptSettings, TrackerConfig
+from unipixel_ros.tracking.config import InteractivePromptSettings, SamPrecision, TrackerConfig
 from unipixel_ros.tracking.frame_encoder import FrameEncoder, ImageEncoderRunner
 from unipixel_ros.tracking.frame_result import FrameResult
 from unipixel_ros.tracking.frame_ring import FrameRing, RingFrame
@@ -14,6 +15,7 @@ from unipixel_ros.tracking.memory_bank import (
     ObjectMemoryBank,
     ObjectState,
 )
+from unipixel_ros.tracking.memory_slots import MemorySlots, SelectionRules
 from unipixel_ros.tracking.ring_masks import RingMasks
 from unipixel_ros.tracking.tracker import (
     FeatureTracker,
@@ -23,6 +25,7 @@ from unipixel_ros.tracking.tracker import (
 from unipixel_ros.tracking.worker import InferenceWorker, WorkerStats
 
 __all__ = [
+    "BatchedTracking",
     "ClipStart",
     "ClipTracks",
     "FeatureTracker",
@@ -33,14 +36,18 @@ __all__ = [
     "InferenceWorker",
     "InteractivePromptSettings",
     "MemoryEntry",
+    "MemorySlots",
     "MemoryWindows",
     "ObjectMemory",
     "ObjectMemoryBank",
     "ObjectState",
     "RingFrame",
     "RingMasks",
+    "SamPrecision",
+    "SelectionRules",
     "StreamingTracker",
     "TrackerConfig",
+    "TrackingStepRunner",
     "WorkerStats",
     "encode_clip",
     "memory_windows",

@@ -3,12 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 import torch
 
 from unipixel_ros.errors import ConfigError
 
-__all__ = ["InteractivePromptSettings", "TrackerConfig"]
+__all__ = ["InteractivePromptSettings", "SamPrecision", "TrackerConfig"]
+
+
+class SamPrecision(str, Enum):
+    """The dtype SAM 2.1's tracking runs in (``torch.autocast``; the weights stay float32).
+
+    ``auto`` is bfloat16 on CUDA (float16 where the GPU has no bfloat16) and float32 on the
+    CPU. A reduced precision on the CPU is for parity tests only (slow there).
+    """
+
+    AUTO = "auto"
+    FLOAT32 = "float32"
+    BFLOAT16 = "bfloat16"
+    FLOAT16 = "float16"
+
+    def resolve(self, device: torch.device) -> torch.dtype:
+        """The compute dtype on ``device``."""
+        if self is SamPrecision.AUTO:
+            if device.type != "cuda":
+                return torch.float32
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return getattr(torch, self.value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +88,8 @@ class TrackerConfig:
         encode_batch_size: frames per image-encoder call in `track_clip`.
         interactive: post-processing of point and box prompts (on by default, as the `sam2`
             package's interactive video predictor).
+        sam_precision: the compute dtype of SAM 2.1's image encoder and tracking step (see
+            `SamPrecision`).
     """
 
     max_objects: int = 16
@@ -74,8 +98,13 @@ class TrackerConfig:
     memory_dtype: torch.dtype | None = None
     encode_batch_size: int = 4
     interactive: InteractivePromptSettings = field(default_factory=InteractivePromptSettings)
+    sam_precision: SamPrecision = SamPrecision.AUTO
 
     def __post_init__(self) -> None:
+        if not isinstance(self.sam_precision, SamPrecision):
+            raise ConfigError(
+                f"TrackerConfig.sam_precision must be a SamPrecision, got {self.sam_precision!r}"
+            )
         for name in ("max_objects", "ring_capacity", "ring_stride", "encode_batch_size"):
             value = getattr(self, name)
             if value < 1:

@@ -128,6 +128,10 @@ class ObjectMemoryBank:
     def windows(self) -> MemoryWindows:
         return self._windows
 
+    @property
+    def memory_dtype(self) -> torch.dtype | None:
+        return self._memory_dtype
+
     def ids(self) -> tuple[int, ...]:
         """Ids of the current objects, in the order they were added."""
         return tuple(self._objects)
@@ -190,18 +194,23 @@ class ObjectMemoryBank:
         object_id: int,
         *,
         frame_index: int,
-        entry: MemoryEntry,
+        entry: MemoryEntry | None,
         score: float,
         mask: torch.Tensor | None,
     ) -> None:
         """Store a tracked frame's memory for ``object_id`` and evict what falls out of the
-        windows. Also updates the state: LOST when ``score <= 0``, TRACKED otherwise."""
+        windows. Also updates the state: LOST when ``score <= 0``, TRACKED otherwise.
+
+        ``entry`` is None when the tracked frames' memory lives in preallocated
+        `unipixel_ros.tracking.memory_slots.MemorySlots` (the batched tracking step); the bank
+        then keeps the conditioning entry, the state, the score and the masks."""
         memory = self.get(object_id)
         if frame_index <= memory.last_frame:
             raise BadInputError(
                 f"object {object_id}: frame {frame_index} is not after {memory.last_frame}"
             )
-        memory.recent[frame_index] = self._stored(entry)
+        if entry is not None:
+            memory.recent[frame_index] = self._stored(entry)
         memory.last_frame = frame_index
         memory.score = score
         memory.state = ObjectState.TRACKED if score > 0 else ObjectState.LOST

@@ -21,9 +21,10 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from unipixel_ros.errors import BadInputError, NotReadyError
+from unipixel_ros.errors import BadInputError, ConfigError, NotReadyError
 from unipixel_ros.sam import BoxPrompt, FrameFeatures, PointPrompt, Sam2Model, SamPrompt
 from unipixel_ros.sam.hole_filling import fill_holes
+from unipixel_ros.tracking.batched_step import BatchedTracking, TrackingStepRunner
 from unipixel_ros.tracking.config import InteractivePromptSettings, TrackerConfig
 from unipixel_ros.tracking.frame_encoder import FrameEncoder
 from unipixel_ros.tracking.frame_result import FrameResult
@@ -34,13 +35,12 @@ from unipixel_ros.tracking.memory_bank import (
     ObjectMemory,
     ObjectMemoryBank,
 )
+from unipixel_ros.tracking.package_step import PackageTracking
 from unipixel_ros.tracking.ring_masks import RingMasks
 
 __all__ = ["FeatureTracker", "StreamingTracker", "memory_windows"]
 
 logger = logging.getLogger(__name__)
-
-_OutputStore = dict[str, dict[int, dict[str, object]]]
 
 _ENDLESS = 2**62
 """Clip length passed to the package for a stream: larger than any frame index, so the
@@ -69,6 +69,9 @@ class FeatureTracker:
             at ``min(num_frames, max_obj_ptrs_in_encoder)`` and scales its temporal encoding.
             None for an endless stream, which then equals an offline run on any clip of at
             least ``max_obj_ptrs_in_encoder`` frames.
+        step: the batched tracking step (all objects per bucket, memory in preallocated
+            slots); None runs the package's ``track_step`` per memory layout. Only for an
+            endless stream (``num_frames`` None).
     """
 
     def __init__(
@@ -78,13 +81,18 @@ class FeatureTracker:
         bank: ObjectMemoryBank,
         interactive: InteractivePromptSettings,
         num_frames: int | None = None,
+        step: TrackingStepRunner | None = None,
     ) -> None:
+        if step is not None and num_frames is not None:
+            raise ConfigError("the batched tracking step is for endless streams (num_frames None)")
         self._model = model
         self._bank = bank
         self._interactive = interactive
         self._clicked: set[int] = set()  # objects started from a point or box prompt
-        self._num_frames = _ENDLESS if num_frames is None else num_frames
-        self._maskmem_pos: torch.Tensor | None = None
+        self._package = PackageTracking(
+            model, num_frames=_ENDLESS if num_frames is None else num_frames
+        )
+        self._batched = None if step is None else BatchedTracking(model, step, bank=bank)
 
     @property
     def bank(self) -> ObjectMemoryBank:
@@ -116,8 +124,8 @@ class FeatureTracker:
         memory = self._model.encode_memory(
             features, logits, decoded.object_score_logits, binarize=settings.binarize_memory
         )
-        self._keep_pos_enc(memory.pos_enc)
-        scores = decoded.object_score_logits[:, 0]
+        self._package.keep_pos_enc(memory.pos_enc)
+        scores = decoded.object_score_logits[:, 0].float()
         masks = self._low_res_masks(logits, scores) if keep_mask else None
         ids = tuple(
             self._bank.add(
@@ -131,6 +139,8 @@ class FeatureTracker:
             )
             for i in range(prompt.num_objects)
         )
+        if self._batched is not None:
+            self._batched.start(ids, frame_index, memory.features, decoded.obj_ptr)
         if clicked:
             self._clicked.update(ids)
         return FrameResult(
@@ -158,13 +168,6 @@ class FeatureTracker:
             object_ids: objects to track (default: all).
         """
         ids = self._bank.ids() if object_ids is None else object_ids
-        groups: dict[tuple, list[ObjectMemory]] = defaultdict(list)
-        for object_id in ids:
-            memory = self._bank.get(object_id)
-            groups[memory.layout()].append(memory)
-        rows: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-        for group in groups.values():
-            rows.update(self._track_group(features, frame_index, group, keep_mask=keep_mask))
         if not ids:
             size = self._model.image_size // 4
             return FrameResult(
@@ -174,104 +177,80 @@ class FeatureTracker:
                 object_score_logits=torch.empty(0),
                 states=(),
             )
+        if self._batched is not None:
+            logits, scores = self._batched.track(features, frame_index, tuple(ids))
+            scores = scores.float()
+            logits = self._record(tuple(ids), frame_index, logits, scores, None, keep_mask)
+            return FrameResult(
+                frame_index=frame_index,
+                object_ids=tuple(ids),
+                low_res_logits=logits,
+                object_score_logits=scores,
+                states=tuple(self._bank.get(i).state for i in ids),
+            )
+        groups: dict[tuple, list[ObjectMemory]] = defaultdict(list)
+        for object_id in ids:
+            memory = self._bank.get(object_id)
+            groups[memory.layout()].append(memory)
+        rows: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        for group in groups.values():
+            rows.update(self._track_group(features, frame_index, group, keep_mask))
         return FrameResult(
             frame_index=frame_index,
             object_ids=tuple(ids),
             low_res_logits=torch.cat([rows[i][0] for i in ids]),
-            object_score_logits=torch.cat([rows[i][1] for i in ids]),
+            object_score_logits=torch.cat([rows[i][1] for i in ids]).float(),
             states=tuple(self._bank.get(i).state for i in ids),
         )
 
     def _track_group(
-        self,
-        features: FrameFeatures,
-        frame_index: int,
-        group: list[ObjectMemory],
-        *,
-        keep_mask: bool,
+        self, features: FrameFeatures, frame_index: int, group: list[ObjectMemory], keep_mask: bool
     ) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
-        batch = len(group)
-        feats, pos = features.expand(batch)
-        out = self._model.track_step(
-            frame_idx=frame_index,
-            is_init_cond_frame=False,
-            current_vision_feats=feats,
-            current_vision_pos_embeds=pos,
-            feat_sizes=list(features.feat_sizes),
-            point_inputs=None,
-            mask_inputs=None,
-            output_dict=self._package_store(group),
-            num_frames=self._num_frames,
-            track_in_reverse=False,
-            run_mem_encoder=True,
-        )
-        self._keep_pos_enc(out["maskmem_pos_enc"][-1])
-        logits = out["pred_masks"]
-        clicked = [i for i, memory in enumerate(group) if memory.object_id in self._clicked]
+        ids = tuple(memory.object_id for memory in group)
+        logits, scores, entries = self._package.track_group(features, frame_index, group)
+        logits = self._record(ids, frame_index, logits, scores, entries, keep_mask)
+        return {
+            object_id: (logits[i : i + 1], scores[i : i + 1]) for i, object_id in enumerate(ids)
+        }
+
+    def _record(
+        self,
+        ids: tuple[int, ...],
+        frame_index: int,
+        logits: torch.Tensor,
+        scores: torch.Tensor,
+        entries: list[MemoryEntry] | None,
+        keep_mask: bool,
+    ) -> torch.Tensor:
+        """Record each object's frame in the bank; returns the output logits (clicked objects'
+        holes filled)."""
+        clicked = [i for i, object_id in enumerate(ids) if object_id in self._clicked]
         if clicked and self._interactive.fill_hole_area > 0:
             # Outputs only: memory was encoded from the unfilled masks, as in the package.
             logits = logits.clone()
             logits[clicked] = self._filled(logits[clicked], self._interactive)
-        scores = out["object_score_logits"][:, 0]
         masks = self._low_res_masks(logits, scores) if keep_mask else None
-        result = {}
-        for i, memory in enumerate(group):
+        for i, (object_id, score) in enumerate(zip(ids, scores.tolist(), strict=True)):
             self._bank.record(
-                memory.object_id,
+                object_id,
                 frame_index=frame_index,
-                entry=MemoryEntry(
-                    maskmem=out["maskmem_features"][i : i + 1].clone(),
-                    obj_ptr=out["obj_ptr"][i : i + 1].clone(),
-                ),
-                score=float(scores[i]),
+                entry=None if entries is None else entries[i],
+                score=score,
                 mask=None if masks is None else masks[i],
             )
-            result[memory.object_id] = (logits[i : i + 1], scores[i : i + 1])
-        return result
-
-    def _package_store(self, group: list[ObjectMemory]) -> _OutputStore:
-        """The group's memory as the package's per-frame output store (batched rows).
-
-        Built per call and dropped after it: the package reads ``maskmem_features``,
-        ``maskmem_pos_enc`` and ``obj_ptr`` from it; the bank stays the owner.
-        """
-        if self._maskmem_pos is None:
-            raise NotReadyError("no memory position encoding yet: start an object first")
-        batch = len(group)
-        pos = [self._maskmem_pos.expand(batch, -1, -1, -1)]
-
-        def stacked(entries: list[MemoryEntry]) -> dict[str, object]:
-            spatial = [e.maskmem for e in entries]
-            maskmem = None if spatial[0] is None else torch.cat(spatial)  # type: ignore[arg-type]
-            return {
-                "maskmem_features": maskmem,
-                "maskmem_pos_enc": pos,
-                "obj_ptr": torch.cat([e.obj_ptr for e in entries]),
-            }
-
-        first = group[0]
-        return {
-            "cond_frame_outputs": {
-                t: stacked([m.conditioning[t] for m in group]) for t in first.conditioning
-            },
-            "non_cond_frame_outputs": {
-                t: stacked([m.recent[t] for m in group]) for t in first.recent
-            },
-        }
+        return logits
 
     def forget(self, *object_ids: int) -> None:
         """Drop what the tracker keeps about removed objects (the bank drops their memory)."""
         self._clicked.difference_update(object_ids)
+        if self._batched is not None:
+            self._batched.forget(*object_ids)
 
     @staticmethod
     def _filled(logits: torch.Tensor, settings: InteractivePromptSettings) -> torch.Tensor:
         if settings.fill_hole_area == 0:
             return logits
         return fill_holes(logits, max_area=settings.fill_hole_area)
-
-    def _keep_pos_enc(self, pos_enc: torch.Tensor) -> None:
-        if self._maskmem_pos is None:
-            self._maskmem_pos = pos_enc[:1].clone()
 
     @staticmethod
     def _low_res_masks(logits: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
@@ -290,10 +269,17 @@ class StreamingTracker:
         config: capacities.
         encoder: runs the image encoder on each frame; eager ``FrameEncoder(model=model)`` by
             default.
+        step: the batched tracking step (see `FeatureTracker`); None: the package's
+            ``track_step`` per memory layout.
     """
 
     def __init__(
-        self, *, model: Sam2Model, config: TrackerConfig, encoder: FrameEncoder | None = None
+        self,
+        *,
+        model: Sam2Model,
+        config: TrackerConfig,
+        encoder: FrameEncoder | None = None,
+        step: TrackingStepRunner | None = None,
     ) -> None:
         self._model = model
         self._config = config
@@ -303,7 +289,9 @@ class StreamingTracker:
             windows=memory_windows(model),
             memory_dtype=config.memory_dtype,
         )
-        self._core = FeatureTracker(model=model, bank=self._bank, interactive=config.interactive)
+        self._core = FeatureTracker(
+            model=model, bank=self._bank, interactive=config.interactive, step=step
+        )
         self._ring = FrameRing(capacity=config.ring_capacity, stride=config.ring_stride)
         self._next_index = 0
         self._latest: tuple[int, FrameFeatures, tuple[int, int]] | None = None
@@ -321,6 +309,10 @@ class StreamingTracker:
         """Index of the latest pushed frame (None before the first)."""
         return None if self._latest is None else self._latest[0]
 
+    def _precision(self) -> torch.autocast:
+        dtype = self._config.sam_precision.resolve(self._model.device)
+        return torch.autocast(self._model.device.type, dtype, enabled=dtype != torch.float32)
+
     @torch.inference_mode()
     def push_frame(self, frame: np.ndarray) -> FrameResult:
         """Encode one camera frame once and track every object onto it.
@@ -328,6 +320,10 @@ class StreamingTracker:
         Args:
             frame (`np.ndarray` of shape `(H, W, 3)`, uint8 RGB).
         """
+        with self._precision():
+            return self._push_frame(frame)
+
+    def _push_frame(self, frame: np.ndarray) -> FrameResult:
         if not isinstance(frame, np.ndarray) or frame.ndim != 3:
             raise BadInputError(f"frame must be a (H, W, 3) uint8 array, got {frame!r:.80}")
         check_frame(frame)
@@ -365,6 +361,12 @@ class StreamingTracker:
         Returns:
             The prompted frame's result for the new objects (their ids are in ``object_ids``).
         """
+        with self._precision():
+            return self._add_objects(prompt, frame_index, features)
+
+    def _add_objects(
+        self, prompt: SamPrompt, frame_index: int | None, features: FrameFeatures | None
+    ) -> FrameResult:
         if self._latest is None:
             raise NotReadyError("no frame yet: push a frame before adding objects")
         latest_index, latest_features, _ = self._latest

@@ -38,6 +38,9 @@ class Sam2MemoryAttentionPart(nn.Module):
         pointer_memory (`(N, P, Cm)`, float32): object-pointer tokens (each pointer split into
             C / Cm tokens).
         pointer_memory_pos (`(N, P, Cm)`, float32): their temporal position encodings.
+        key_mask (`(N, T*G*G + P)`, bool, optional): which memory tokens each object attends to
+            (False: padding, its attention logit is -inf), spatial tokens first. None attends
+            to all; used by the padded tracking step (`Sam2TrackingStep`).
 
     Outputs:
         conditioned_features (`(N, C, G, G)`, float32): input for the decoder part.
@@ -87,6 +90,7 @@ class Sam2MemoryAttentionPart(nn.Module):
         rotated_values: torch.Tensor,
         plain_keys: torch.Tensor | None = None,
         plain_values: torch.Tensor | None = None,
+        key_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         heads = attention.num_heads
 
@@ -103,7 +107,8 @@ class Sam2MemoryAttentionPart(nn.Module):
         if plain_keys is not None and plain_values is not None:
             k = torch.cat([k, split(attention.k_proj(plain_keys))], dim=2)
             v = torch.cat([v, split(attention.v_proj(plain_values))], dim=2)
-        out = F.scaled_dot_product_attention(q, k, v)
+        mask = None if key_mask is None else key_mask[:, None, None, :]
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         out = out.transpose(1, 2).reshape(out.shape[0], out.shape[2], -1)
         return attention.out_proj(out)
 
@@ -115,6 +120,7 @@ class Sam2MemoryAttentionPart(nn.Module):
         spatial_memory_pos: torch.Tensor,
         pointer_memory: torch.Tensor,
         pointer_memory_pos: torch.Tensor,
+        key_mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor]:
         num_objects = spatial_memory.shape[0]
         curr = current_features.flatten(2).transpose(1, 2).expand(num_objects, -1, -1)
@@ -139,6 +145,7 @@ class Sam2MemoryAttentionPart(nn.Module):
                 spatial_memory,
                 pointer_keys,
                 pointer_memory,
+                key_mask,
             )
             normed = layer.norm3(output)
             output = output + layer.linear2(layer.activation(layer.linear1(normed)))
