@@ -31,8 +31,8 @@ import torch
 
 from unipixel_ros.bench.stage_timing import time_call
 from unipixel_ros.nano.checkpoint import NANO_CHECKPOINT_DIR
+from unipixel_ros.perception.config import PerceptionConfig
 from unipixel_ros.perception.factory import build_perception
-from unipixel_ros.perception.live import PerceptionConfig
 from unipixel_ros.perception.reasoning import ReasoningFlow, ReasoningRequest, serve_request
 from unipixel_ros.synthetic.scene_config import SceneConfig
 from unipixel_ros.synthetic.scene_layout import generate_scene

@@ -6,8 +6,8 @@ import pytest
 
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.model import TINY_RANDOM_MODEL
+from unipixel_ros.perception.config import PerceptionConfig
 from unipixel_ros.perception.factory import Device, build_perception
-from unipixel_ros.perception.live import PerceptionConfig
 
 
 def test_the_tiny_model_is_built_eager_with_random_weights_and_a_warning() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from unipixel_ros.perception.live import FORBIDDEN_QUERY_TOKENS, LivePerception, PerceptionConfig
+from unipixel_ros.perception.config import PerceptionConfig
+from unipixel_ros.perception.live import FORBIDDEN_QUERY_TOKENS, LivePerception
 from unipixel_ros.perception.records import FrameOutput, ObjectPromptSpec, ObjectView, QueryOutput
 
 __all__ = [

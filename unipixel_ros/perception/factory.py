@@ -20,7 +20,8 @@ from unipixel_ros.accel.parts.vision_tower import resolve_vision_tower
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
 from unipixel_ros.model.sam2_loading import load_unipixel_sam2
-from unipixel_ros.perception.live import LivePerception, PerceptionConfig
+from unipixel_ros.perception.config import PerceptionConfig
+from unipixel_ros.perception.live import LivePerception
 from unipixel_ros.perception.reasoning import ReasoningModel
 
 __all__ = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -19,6 +19,7 @@ from unipixel_ros.errors import BadInputError, ConfigError, NotReadyError
 from unipixel_ros.model import UniPixelPredictor
 from unipixel_ros.model.outputs import ObjectTrack
 from unipixel_ros.perception.cameras import CameraStream
+from unipixel_ros.perception.config import PerceptionConfig
 from unipixel_ros.perception.lanes import (
     CameraSnapshot,
     InlineTrackingLane,
@@ -30,10 +31,10 @@ from unipixel_ros.perception.prompt_conversion import sam_prompt, visual_prompt
 from unipixel_ros.perception.reasoning import ReasoningModel
 from unipixel_ros.perception.records import FrameOutput, ObjectPromptSpec, ObjectView, QueryOutput
 from unipixel_ros.sam import MaskPrompt, Sam2Model
-from unipixel_ros.tracking import FrameEncoder, StreamingTracker, TrackerConfig
+from unipixel_ros.tracking import FrameEncoder, StreamingTracker
 from unipixel_ros.tracking.batched_step import TrackingStepRunner
 
-__all__ = ["FORBIDDEN_QUERY_TOKENS", "LivePerception", "PerceptionConfig"]
+__all__ = ["FORBIDDEN_QUERY_TOKENS", "LivePerception"]
 
 # Chat-template and vision tokens a request must not smuggle into the prompt.
 FORBIDDEN_QUERY_TOKENS = (
@@ -48,36 +49,6 @@ FORBIDDEN_QUERY_TOKENS = (
     "<|mem|>",
 )
 DEFAULT_DESCRIBE_QUESTION = "Please describe [0] briefly."
-
-
-@dataclass(frozen=True, kw_only=True)
-class PerceptionConfig:
-    """Capacities of the live perception.
-
-    Args:
-        cameras: camera names; the first is the default camera of a request.
-        tracker: per-camera tracker capacities (ring length and stride, object limit).
-        query_frames: recent ring frames a query gives the model when it names no number.
-        max_query_chars: longest accepted query text.
-        stamp_capacity: recent frame stamps remembered per camera for prompts "at a stamp".
-    """
-
-    cameras: tuple[str, ...] = ("",)
-    tracker: TrackerConfig = field(default_factory=TrackerConfig)
-    query_frames: int = 8
-    max_query_chars: int = 2000
-    stamp_capacity: int = 64
-
-    def __post_init__(self) -> None:
-        if not self.cameras or len(set(self.cameras)) != len(self.cameras):
-            raise ConfigError(f"cameras must be unique and non-empty, got {list(self.cameras)}")
-        if not 1 <= self.query_frames <= self.tracker.ring_capacity:
-            raise ConfigError(
-                f"query_frames is {self.query_frames}; it must be in 1..ring_capacity "
-                f"({self.tracker.ring_capacity})"
-            )
-        if self.max_query_chars < 1 or self.stamp_capacity < 1:
-            raise ConfigError("max_query_chars and stamp_capacity must be positive")
 
 
 class LivePerception:

@@ -29,8 +29,9 @@ from rclpy.action import ActionServer
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.node import Node
 
+from unipixel_ros.perception.config import PerceptionConfig
 from unipixel_ros.perception.factory import build_perception
-from unipixel_ros.perception.live import LivePerception, PerceptionConfig
+from unipixel_ros.perception.live import LivePerception
 from unipixel_ros.ros.camera_inputs import CameraFrame, CameraInput
 from unipixel_ros.ros.click_handling import ClickHandler
 from unipixel_ros.ros.frame_outputs import FrameOutputs

@@ -30,8 +30,8 @@ from rclpy.validate_topic_name import validate_topic_name
 from unipixel_ros.accel import BackendName
 from unipixel_ros.accel.parts.llm_weights import LlmWeights
 from unipixel_ros.errors import ConfigError
+from unipixel_ros.perception.config import PerceptionConfig
 from unipixel_ros.perception.factory import Device
-from unipixel_ros.perception.live import PerceptionConfig
 from unipixel_ros.tracking.config import SamPrecision, TrackerConfig
 
 __all__ = [

@@ -34,8 +34,8 @@ from unipixel_ros.errors import (
     UnipixelError,
 )
 from unipixel_ros.model import UniPixelPredictor
+from unipixel_ros.perception.config import PerceptionConfig
 from unipixel_ros.perception.factory import build_perception
-from unipixel_ros.perception.live import PerceptionConfig
 from unipixel_ros.perception.reasoning import serve_request
 from unipixel_ros.ros.parameters import REQUEST_QOS
 from unipixel_ros.ros.perception_node import spin_node
