@@ -117,13 +117,24 @@ class _Graph:
     def wait_for_reasoner(self) -> None:
         assert self.reason.wait_for_server(timeout_sec=90.0), "the reasoner did not come up"
 
-    def send_frame(self) -> int:
+    def send_frame(self, *, timeout_s: float = 30.0) -> int:
         """One frame, waited for until the tracker and the single node published its masks, so
         both rings hold the same frames."""
         stamp = self.camera.send()
         for inbox in (self.tracker_masks, self.single_masks):
-            inbox.wait_for(lambda m: stamp_to_ns(m.header.stamp) == stamp, timeout_s=30)
+            inbox.wait_for(lambda m: stamp_to_ns(m.header.stamp) == stamp, timeout_s=timeout_s)
         return stamp
+
+    def warm_up(self, *, timeout_s: float = 60.0) -> None:
+        """Frames until both nodes answer one: a node's subscription may see the camera's
+        publisher a moment after the publisher saw it, and drops what arrives before."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self.send_frame(timeout_s=3.0)
+                return
+            except AssertionError:
+                assert time.monotonic() < deadline, "the nodes published no masks in 60 s"
 
     def close(self) -> list[tuple[str, int, str]]:
         for client in (self.tracker, self.single):
@@ -149,6 +160,7 @@ def graph(seg_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         graph.camera.wait_for_subscribers(2)
         for inbox in (graph.tracker_masks, graph.single_masks):
             inbox.wait_for_publisher()
+        graph.warm_up()
         for _ in range(5):  # the rings fill with the same frames in both nodes
             graph.send_frame()
         yield graph
