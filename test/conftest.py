@@ -68,3 +68,13 @@ def steered_predictor(
         return UniPixelPredictor(model=model, tokenizer=tokenizer, settings=small_settings)
 
     return build
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `in_order` keep their file order, also under pytest-randomly: they share
+    one running graph and each continues the state the previous one left."""
+    places = [i for i, item in enumerate(items) if item.get_closest_marker("in_order")]
+    in_file_order = sorted((items[i] for i in places), key=lambda item: item.reportinfo()[:2])
+    for place, item in zip(places, in_file_order, strict=True):
+        items[place] = item

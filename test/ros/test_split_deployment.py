@@ -37,7 +37,7 @@ from unipixel_ros.ros.image_conversion import rgb_to_image
 from unipixel_ros.ros.split_parameters import DEFAULT_REASONER_ACTION
 from unipixel_ros.stamps import ns_to_sec_nanosec, stamp_to_ns
 
-pytestmark = [pytest.mark.ros, pytest.mark.slow]
+pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.in_order]
 
 TOPICS = {"image": "/split/image_raw", "camera_info": "/split/camera_info"}
 SINGLE = "/single/unipixel"
