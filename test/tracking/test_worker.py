@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 
 import pytest
 
@@ -34,6 +35,15 @@ def _blocking_request(recorder: _Recorder, name: str, gate: threading.Event, sta
     return run
 
 
+def _occupy(worker: InferenceWorker, recorder: _Recorder, gate: threading.Event) -> list[Future]:
+    """Hold the worker in a request named "running" and queue "q0" and "q1" behind it; all wait
+    for ``gate``."""
+    started = threading.Event()
+    worker.submit(_blocking_request(recorder, "running", gate, started))
+    assert started.wait(WAIT)
+    return [worker.submit(_blocking_request(recorder, f"q{i}", gate)) for i in range(2)]
+
+
 def test_worker_drops_frames_that_arrive_during_a_request_and_counts_them():
     recorder = _Recorder()
     gate, started = threading.Event(), threading.Event()
@@ -51,12 +61,9 @@ def test_worker_drops_frames_that_arrive_during_a_request_and_counts_them():
 
 
 def test_worker_rejects_requests_beyond_its_queue_with_busy_error():
-    recorder = _Recorder()
-    gate, started = threading.Event(), threading.Event()
+    recorder, gate = _Recorder(), threading.Event()
     with InferenceWorker(process_frame=recorder.process, max_pending_requests=2) as worker:
-        worker.submit(_blocking_request(recorder, "running", gate, started))
-        assert started.wait(WAIT)
-        queued = [worker.submit(_blocking_request(recorder, f"q{i}", gate)) for i in range(2)]
+        queued = _occupy(worker, recorder, gate)
         with pytest.raises(BusyError, match=r"2 requests already wait \(capacity 2\)"):
             worker.submit(lambda: "too many")
         gate.set()
@@ -183,12 +190,9 @@ def test_a_frame_error_is_counted_and_handed_to_the_error_hook_with_its_frame():
 
 
 def test_a_changed_queue_capacity_applies_to_the_next_requests_and_keeps_the_waiting_ones():
-    recorder = _Recorder()
-    gate, started = threading.Event(), threading.Event()
+    recorder, gate = _Recorder(), threading.Event()
     with InferenceWorker(process_frame=recorder.process, max_pending_requests=3) as worker:
-        worker.submit(_blocking_request(recorder, "running", gate, started))
-        assert started.wait(WAIT)
-        queued = [worker.submit(_blocking_request(recorder, f"q{i}", gate)) for i in range(2)]
+        queued = _occupy(worker, recorder, gate)
         worker.set_max_pending_requests(1)
         with pytest.raises(BusyError, match=r"2 requests already wait \(capacity 1\)"):
             worker.submit(_blocking_request(recorder, "refused", gate))
