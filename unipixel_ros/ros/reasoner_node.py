@@ -39,7 +39,11 @@ from unipixel_ros.perception.reasoning import serve_request
 from unipixel_ros.ros.perception_node import spin_node
 from unipixel_ros.ros.reason_messages import mask_encoding_of, request_from_goal, result_from_answer
 from unipixel_ros.ros.remote_reasoner import FEEDBACK_QOS
-from unipixel_ros.ros.request_handlers import NO_MODEL_MESSAGE, accepting_action_server
+from unipixel_ros.ros.request_handlers import (
+    NO_MODEL_MESSAGE,
+    accepting_action_server,
+    end_goal,
+)
 from unipixel_ros.ros.split_parameters import (
     REASONER_NODE_NAME,
     ReasonerParameters,
@@ -158,12 +162,7 @@ class ReasonerNode(Node):
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
             result = _failure(Reason.Result.ERROR_INTERNAL, message)
-        if result.success:
-            goal_handle.succeed()
-        elif goal_handle.is_cancel_requested:
-            goal_handle.canceled()
-        else:
-            goal_handle.abort()
+        end_goal(goal_handle, succeeded=result.success)
         return result
 
     def _publish_diagnostics(self) -> None:

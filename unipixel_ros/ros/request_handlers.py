@@ -36,7 +36,13 @@ from unipixel_ros.ros.throttled_log import ThrottledLog
 from unipixel_ros.stamps import stamp_to_ns
 from unipixel_ros.tracking.worker import InferenceWorker
 
-__all__ = ["NO_MODEL_MESSAGE", "SERVICE_TYPES", "RequestHandlers", "accepting_action_server"]
+__all__ = [
+    "NO_MODEL_MESSAGE",
+    "SERVICE_TYPES",
+    "RequestHandlers",
+    "accepting_action_server",
+    "end_goal",
+]
 
 NO_MODEL_MESSAGE = (
     "no model is loaded: set the parameter model_path to a UniPixel checkpoint "
@@ -79,6 +85,17 @@ def accepting_action_server(
         feedback_pub_qos_profile=feedback_qos,
         callback_group=callback_group,
     )
+
+
+def end_goal(goal_handle: Any, *, succeeded: bool) -> None:
+    """Mark an executed goal succeeded, else canceled when a cancel was asked for, else
+    aborted."""
+    if succeeded:
+        goal_handle.succeed()
+    elif goal_handle.is_cancel_requested:
+        goal_handle.canceled()
+    else:
+        goal_handle.abort()
 
 
 class RequestHandlers:
@@ -327,9 +344,5 @@ class RequestHandlers:
         output = self._run(ask, result, "ask", reasoning=True)
         if output is not None:
             self._fill_answer(result, output, query=goal.text, started=started)
-            goal_handle.succeed()
-        elif goal_handle.is_cancel_requested:
-            goal_handle.canceled()
-        else:
-            goal_handle.abort()
+        end_goal(goal_handle, succeeded=output is not None)
         return result
