@@ -9,7 +9,7 @@ two lanes that interleave.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -34,6 +34,12 @@ def _perception(predictor, **lanes) -> LivePerception:
         tracker=TrackerConfig(max_objects=4, ring_capacity=RING), query_frames=RING
     )
     return LivePerception(predictor=predictor, config=config, **lanes)
+
+
+def _push(perception: LivePerception, times: Iterable[int]) -> None:
+    """Push `_frame(t)` at stamp 1000 * t ns for each of ``times``, in order."""
+    for t in times:
+        perception.push_frame("", _frame(t), stamp_ns=1000 * t)
 
 
 @contextmanager
@@ -63,8 +69,7 @@ def seg_predictor(steered_predictor):
 
 def test_a_query_over_tracked_ring_frames_encodes_no_frame(seg_predictor) -> None:
     perception = _perception(seg_predictor)
-    for t in range(RING):
-        perception.push_frame("", _frame(t), stamp_ns=1000 * t)
+    _push(perception, range(RING))
     with _encoder_calls(seg_predictor) as calls:
         answer = perception.query("Please segment the red square.")
     assert answer.num_frames == RING
@@ -74,8 +79,7 @@ def test_a_query_over_tracked_ring_frames_encodes_no_frame(seg_predictor) -> Non
 
 def test_add_objects_at_an_older_ring_stamp_encodes_no_frame(seg_predictor) -> None:
     perception = _perception(seg_predictor)
-    for t in range(RING):
-        perception.push_frame("", _frame(t), stamp_ns=1000 * t)
+    _push(perception, range(RING))
     click = ObjectPromptSpec(points=((20.0, 30.0),), point_labels=(1,))
     with _encoder_calls(seg_predictor) as calls:
         (added,) = perception.add_objects([click], stamp_ns=2000)
@@ -86,8 +90,7 @@ def test_add_objects_at_an_older_ring_stamp_encodes_no_frame(seg_predictor) -> N
 
 def test_describe_of_a_point_encodes_no_frame(seg_predictor) -> None:
     perception = _perception(seg_predictor)
-    for t in range(RING):
-        perception.push_frame("", _frame(t), stamp_ns=1000 * t)
+    _push(perception, range(RING))
     prompt = ObjectPromptSpec(points=((30.0, 30.0),), point_labels=(1,))
     with _encoder_calls(seg_predictor) as calls:
         answer = perception.describe("What is [0]?", prompt=prompt, stamp_ns=3000)
@@ -127,16 +130,13 @@ def test_objects_of_a_query_land_on_the_newest_frame_as_the_sequential_path_puts
     newest = RING + 5
 
     sequential = _perception(seg_predictor)
-    for t in range(RING):
-        sequential.push_frame("", _frame(t), stamp_ns=1000 * t)
+    _push(sequential, range(RING))
     sequential.query("Please segment the red square.")
-    for t in during:
-        sequential.push_frame("", _frame(t), stamp_ns=1000 * t)
+    _push(sequential, during)
     (want,) = sequential.push_frame("", _frame(newest), stamp_ns=1000 * newest).objects
 
     lanes = _perception(seg_predictor)
-    for t in range(RING):
-        lanes.push_frame("", _frame(t), stamp_ns=1000 * t)
+    _push(lanes, range(RING))
     arriving = iter(during)
 
     def frame_between_tokens(_text: str) -> bool:

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import pytest
-from scene_object_factory import make_cup
+from scene_object_factory import make_cup, make_object
 
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.synthetic.graspability import GraspabilityRule
 from unipixel_ros.synthetic.renderer import ObjectVisibility
-from unipixel_ros.synthetic.scene_objects import Colour, ObjectKind, SceneObject
+from unipixel_ros.synthetic.scene_objects import ObjectKind, SceneObject
 
 RULE = GraspabilityRule()
 CLEAR = ObjectVisibility(
@@ -47,14 +47,8 @@ def test_a_cup_beyond_reach_is_not_graspable():
 
 
 def test_an_object_next_to_the_handle_blocks_the_grasp():
-    box = SceneObject(
-        object_id=2,
-        kind=ObjectKind.BOX,
-        colour=Colour.BLUE,
-        position_xy=(0.12, 0.0),  # footprint radius 0.05: edge 0.003 m from the tip at 0.067
-        yaw_rad=0.0,
-        size=(0.08, 0.06, 0.1),
-    )
+    # Footprint radius 0.05: its edge is 0.003 m from the tip at 0.067.
+    box = make_object(ObjectKind.BOX, position_xy=(0.12, 0.0))
     assert _reason(_cup(), others=(box,)) == "handle blocked"
 
 
@@ -66,14 +60,7 @@ def test_an_occluded_cup_is_not_graspable():
 
 
 def test_bowls_are_never_graspable_cups():
-    bowl = SceneObject(
-        object_id=3,
-        kind=ObjectKind.BOWL,
-        colour=Colour.BLUE,
-        position_xy=(0.0, 0.0),
-        yaw_rad=0.0,
-        size=(0.07, 0.05),
-    )
+    bowl = make_object(ObjectKind.BOWL, object_id=3)
     assert _reason(bowl) == "not a cup"
 
 

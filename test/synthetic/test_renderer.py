@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scene_object_factory import make_object
 
 from unipixel_ros.errors import BadInputError
 from unipixel_ros.synthetic.camera import PinholeCamera, RigidTransform
@@ -18,14 +19,7 @@ POSE = RigidTransform.optical_look_at(
 
 
 def _box(object_id: int, x: float, y: float) -> SceneObject:
-    return SceneObject(
-        object_id=object_id,
-        kind=ObjectKind.BOX,
-        colour=Colour.RED,
-        position_xy=(x, y),
-        yaw_rad=0.0,
-        size=(0.08, 0.06, 0.1),
-    )
+    return make_object(ObjectKind.BOX, object_id=object_id, colour=Colour.RED, position_xy=(x, y))
 
 
 def _cup(yaw_rad: float) -> SceneObject:

@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 import pytest
-from scene_object_factory import make_cup
+from scene_object_factory import make_cup, make_object
 
 from unipixel_ros.errors import ConfigError
-from unipixel_ros.synthetic.scene_objects import Colour, ObjectKind, SceneObject
+from unipixel_ros.synthetic.scene_objects import Colour, ObjectKind
 
 
 def test_upright_cup_handle_tip_points_along_its_yaw():
@@ -30,27 +30,12 @@ def test_tipped_cup_rests_on_the_table_with_its_handle_up():
 
 def test_only_cups_have_handles():
     with pytest.raises(ConfigError, match=r"only cups have handles, got a bowl"):
-        SceneObject(
-            object_id=2,
-            kind=ObjectKind.BOWL,
-            colour=Colour.BLUE,
-            position_xy=(0.0, 0.0),
-            yaw_rad=0.0,
-            size=(0.07, 0.05),
-            has_handle=True,
-        )
+        make_object(ObjectKind.BOWL, has_handle=True)
 
 
 def test_boxes_need_three_sizes():
     with pytest.raises(ConfigError, match=r"box needs 3 positive sizes, got \(0.1, 0.1\)"):
-        SceneObject(
-            object_id=2,
-            kind=ObjectKind.BOX,
-            colour=Colour.BLUE,
-            position_xy=(0.0, 0.0),
-            yaw_rad=0.0,
-            size=(0.1, 0.1),
-        )
+        make_object(ObjectKind.BOX, size=(0.1, 0.1))
 
 
 def test_object_id_zero_is_reserved_for_the_background():

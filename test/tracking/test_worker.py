@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 
 import pytest
 
@@ -34,12 +35,26 @@ def _blocking_request(recorder: _Recorder, name: str, gate: threading.Event, sta
     return run
 
 
+def _hold(worker: InferenceWorker, recorder: _Recorder, name: str, gate: threading.Event) -> Future:
+    """Submit a request ``name`` that waits for ``gate``, and return once it runs."""
+    started = threading.Event()
+    future = worker.submit(_blocking_request(recorder, name, gate, started))
+    assert started.wait(WAIT)
+    return future
+
+
+def _occupy(worker: InferenceWorker, recorder: _Recorder, gate: threading.Event) -> list[Future]:
+    """Hold the worker in a request named "running" and queue "q0" and "q1" behind it; all wait
+    for ``gate``."""
+    _hold(worker, recorder, "running", gate)
+    return [worker.submit(_blocking_request(recorder, f"q{i}", gate)) for i in range(2)]
+
+
 def test_worker_drops_frames_that_arrive_during_a_request_and_counts_them():
     recorder = _Recorder()
-    gate, started = threading.Event(), threading.Event()
+    gate = threading.Event()
     with InferenceWorker(process_frame=recorder.process) as worker:
-        future = worker.submit(_blocking_request(recorder, "query", gate, started))
-        assert started.wait(WAIT)
+        future = _hold(worker, recorder, "query", gate)
         for frame in range(5):
             worker.submit_frame(frame)
         gate.set()
@@ -51,12 +66,9 @@ def test_worker_drops_frames_that_arrive_during_a_request_and_counts_them():
 
 
 def test_worker_rejects_requests_beyond_its_queue_with_busy_error():
-    recorder = _Recorder()
-    gate, started = threading.Event(), threading.Event()
+    recorder, gate = _Recorder(), threading.Event()
     with InferenceWorker(process_frame=recorder.process, max_pending_requests=2) as worker:
-        worker.submit(_blocking_request(recorder, "running", gate, started))
-        assert started.wait(WAIT)
-        queued = [worker.submit(_blocking_request(recorder, f"q{i}", gate)) for i in range(2)]
+        queued = _occupy(worker, recorder, gate)
         with pytest.raises(BusyError, match=r"2 requests already wait \(capacity 2\)"):
             worker.submit(lambda: "too many")
         gate.set()
@@ -66,12 +78,11 @@ def test_worker_rejects_requests_beyond_its_queue_with_busy_error():
 
 def test_worker_interleaves_requests_with_frames():
     recorder = _Recorder()
-    gate, started = threading.Event(), threading.Event()
+    gate = threading.Event()
     open_gate = threading.Event()
     open_gate.set()
     with InferenceWorker(process_frame=recorder.process, max_pending_requests=4) as worker:
-        worker.submit(_blocking_request(recorder, "r0", gate, started))
-        assert started.wait(WAIT)
+        _hold(worker, recorder, "r0", gate)
         later = [worker.submit(_blocking_request(recorder, f"r{i}", open_gate)) for i in (1, 2)]
         worker.submit_frame(7)
         gate.set()
@@ -128,11 +139,10 @@ def test_a_delivered_result_is_already_counted_as_processed():
 
 def test_stopping_fails_pending_requests():
     recorder = _Recorder()
-    gate, started = threading.Event(), threading.Event()
+    gate = threading.Event()
     worker = InferenceWorker(process_frame=recorder.process)
     worker.start()
-    worker.submit(_blocking_request(recorder, "running", gate, started))
-    assert started.wait(WAIT)
+    _hold(worker, recorder, "running", gate)
     pending = worker.submit(lambda: "never")
     stopper = threading.Thread(target=worker.stop)
     stopper.start()
@@ -146,10 +156,9 @@ def test_stopping_fails_pending_requests():
 
 def test_each_source_keeps_its_own_newest_frame_and_only_replaced_frames_count_as_dropped():
     recorder = _Recorder()
-    gate, started = threading.Event(), threading.Event()
+    gate = threading.Event()
     with InferenceWorker(process_frame=recorder.process) as worker:
-        future = worker.submit(_blocking_request(recorder, "query", gate, started))
-        assert started.wait(WAIT)
+        future = _hold(worker, recorder, "query", gate)
         worker.submit_frame(1, source="left")
         worker.submit_frame(2, source="right")
         worker.submit_frame(3, source="left")
@@ -183,12 +192,9 @@ def test_a_frame_error_is_counted_and_handed_to_the_error_hook_with_its_frame():
 
 
 def test_a_changed_queue_capacity_applies_to_the_next_requests_and_keeps_the_waiting_ones():
-    recorder = _Recorder()
-    gate, started = threading.Event(), threading.Event()
+    recorder, gate = _Recorder(), threading.Event()
     with InferenceWorker(process_frame=recorder.process, max_pending_requests=3) as worker:
-        worker.submit(_blocking_request(recorder, "running", gate, started))
-        assert started.wait(WAIT)
-        queued = [worker.submit(_blocking_request(recorder, f"q{i}", gate)) for i in range(2)]
+        queued = _occupy(worker, recorder, gate)
         worker.set_max_pending_requests(1)
         with pytest.raises(BusyError, match=r"2 requests already wait \(capacity 1\)"):
             worker.submit(_blocking_request(recorder, "refused", gate))

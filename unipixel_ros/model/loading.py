@@ -48,6 +48,7 @@ __all__ = [
     "read_config",
     "read_safetensors",
     "resolve_checkpoint",
+    "safetensors_files",
 ]
 
 logger = logging.getLogger(__name__)
@@ -139,29 +140,37 @@ def read_config(directory: str | Path) -> PixelQwen2_5_VLConfig:
         raise CheckpointError(f"cannot build the configuration from {path}: {err}") from err
 
 
-def read_safetensors(
-    directory: str | Path, *, stem: str = "model", device: torch.device | str = "cpu"
-) -> dict[str, torch.Tensor]:
-    """All tensors of ``{stem}.safetensors`` or of the shards named by its index, on ``device``."""
-    directory = Path(directory)
+def safetensors_files(directory: Path, *, stem: str = "model", key_prefix: str = "") -> list[Path]:
+    """``{stem}.safetensors``, or the shards its index names that hold a key starting with
+    ``key_prefix`` (all shards for "").
+
+    Raises:
+        CheckpointError: neither file is there, or the index has no valid weight_map.
+    """
     single = directory / f"{stem}.safetensors"
     index = directory / f"{stem}.safetensors.index.json"
     if single.is_file():
-        files = [single]
-    elif index.is_file():
+        return [single]
+    if index.is_file():
         try:
             weight_map = json.loads(index.read_text())["weight_map"]
         except (json.JSONDecodeError, KeyError) as err:
             raise CheckpointError(f"{index} has no valid weight_map: {err}") from err
-        files = [directory / name for name in sorted(set(weight_map.values()))]
-    else:
-        found = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
-        raise CheckpointError(
-            f"no {stem}.safetensors or {stem}.safetensors.index.json in {directory} "
-            f"(found {found[:20]}); only safetensors weights are read"
-        )
+        names = {f for k, f in weight_map.items() if k.startswith(key_prefix)}
+        return [directory / name for name in sorted(names)]
+    found = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
+    raise CheckpointError(
+        f"no {stem}.safetensors or {stem}.safetensors.index.json in {directory} "
+        f"(found {found[:20]}); only safetensors weights are read"
+    )
+
+
+def read_safetensors(
+    directory: str | Path, *, stem: str = "model", device: torch.device | str = "cpu"
+) -> dict[str, torch.Tensor]:
+    """All tensors of ``{stem}.safetensors`` or of the shards named by its index, on ``device``."""
     tensors: dict[str, torch.Tensor] = {}
-    for file in files:
+    for file in safetensors_files(Path(directory), stem=stem):
         try:
             tensors.update(load_file(str(file), device=str(device)))
         except (SafetensorError, OSError) as err:

@@ -10,7 +10,6 @@ caller names. Loading is strict, as for the whole model.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -18,7 +17,7 @@ from safetensors import SafetensorError, safe_open
 
 from unipixel_ros.errors import CheckpointError
 from unipixel_ros.model.builder import sam2_config_for
-from unipixel_ros.model.loading import read_config, resolve_checkpoint
+from unipixel_ros.model.loading import read_config, resolve_checkpoint, safetensors_files
 from unipixel_ros.sam import (
     UNIPIXEL_SAM2_PREFIX,
     Sam2Model,
@@ -79,23 +78,8 @@ def _is_adapter(directory: Path) -> bool:
 
 def _sam2_tensors(directory: Path) -> dict[str, torch.Tensor]:
     """The ``sam2.*`` tensors of a full checkpoint's safetensors, prefix stripped, on CPU."""
-    single = directory / "model.safetensors"
-    index = directory / "model.safetensors.index.json"
-    if single.is_file():
-        files = [single]
-    elif index.is_file():
-        try:
-            weight_map = json.loads(index.read_text())["weight_map"]
-        except (json.JSONDecodeError, KeyError) as err:
-            raise CheckpointError(f"{index} has no valid weight_map: {err}") from err
-        names = {f for k, f in weight_map.items() if k.startswith(UNIPIXEL_SAM2_PREFIX)}
-        files = [directory / name for name in sorted(names)]
-    else:
-        raise CheckpointError(
-            f"no model.safetensors or model.safetensors.index.json in {directory}"
-        )
     tensors: dict[str, torch.Tensor] = {}
-    for file in files:
+    for file in safetensors_files(directory, key_prefix=UNIPIXEL_SAM2_PREFIX):
         try:
             with safe_open(str(file), framework="pt", device="cpu") as handle:
                 for key in handle.keys():  # noqa: SIM118 (safe_open has no __iter__)

@@ -12,10 +12,10 @@ from enum import Enum
 import torch
 
 from unipixel_ros.accel import BackendName
-from unipixel_ros.accel.parts.frame_encoder import resolve_frame_encoder
+from unipixel_ros.accel.parts.frame_encoder import FrameEncoderChoice, resolve_frame_encoder
 from unipixel_ros.accel.parts.llm_decode import resolve_llm_decoder
 from unipixel_ros.accel.parts.llm_weights import LlmWeights, quantize_llm_weights
-from unipixel_ros.accel.parts.tracking_step import resolve_tracking_step
+from unipixel_ros.accel.parts.tracking_step import TrackingStepChoice, resolve_tracking_step
 from unipixel_ros.accel.parts.vision_tower import resolve_vision_tower
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.model import TINY_RANDOM_MODEL, UniPixelPredictor
@@ -23,6 +23,7 @@ from unipixel_ros.model.sam2_loading import load_unipixel_sam2
 from unipixel_ros.perception.config import PerceptionConfig
 from unipixel_ros.perception.live import LivePerception
 from unipixel_ros.perception.reasoning import ReasoningModel
+from unipixel_ros.sam import Sam2Model
 
 __all__ = [
     "LLM_CACHE_POSITIONS",
@@ -113,17 +114,11 @@ def build_perception(
     predictor.use_decoder(choice.decoder)
     tower = resolve_vision_tower(backend, model=predictor.model)
     predictor.model.use_vision_tower(tower.tower)
-    encoder = resolve_frame_encoder(backend, model=predictor.model.sam2)
-    tracking = resolve_tracking_step(
-        backend, model=predictor.model.sam2, max_objects=config.tracker.max_objects
+    perception, encoder, tracking = _tracking_perception(
+        predictor, predictor.model.sam2, backend, config
     )
     return BuiltPerception(
-        perception=LivePerception(
-            predictor=predictor,
-            config=config,
-            frame_encoder=encoder.encoder,
-            tracking_step=tracking.step,
-        ),
+        perception=perception,
         description=description,
         random_weights=model_path == TINY_RANDOM_MODEL,
         backend=(
@@ -176,16 +171,9 @@ def build_tracking_perception(
         )
         weights = sam2_checkpoint or model_path
         description = f"SAM 2.1 of {weights} on {target}"
-    encoder = resolve_frame_encoder(backend, model=sam2)
-    tracking = resolve_tracking_step(backend, model=sam2, max_objects=config.tracker.max_objects)
+    perception, encoder, tracking = _tracking_perception(reasoner, sam2, backend, config)
     return BuiltPerception(
-        perception=LivePerception(
-            predictor=reasoner,
-            sam2=sam2,
-            config=config,
-            frame_encoder=encoder.encoder,
-            tracking_step=tracking.step,
-        ),
+        perception=perception,
         description=description,
         random_weights=model_path == TINY_RANDOM_MODEL,
         backend=(
@@ -204,3 +192,23 @@ def _target_device(device: Device | str) -> str:
     except ValueError as err:
         allowed = [d.value for d in Device]
         raise ConfigError(f"device is {device!r}; use one of {allowed}") from err
+
+
+def _tracking_perception(
+    predictor: ReasoningModel,
+    sam2: Sam2Model,
+    backend: BackendName | str,
+    config: PerceptionConfig,
+) -> tuple[LivePerception, FrameEncoderChoice, TrackingStepChoice]:
+    """A `LivePerception` that tracks with ``sam2``, its image encoder and tracking step on
+    ``backend``, and those two choices (for the backend report)."""
+    encoder = resolve_frame_encoder(backend, model=sam2)
+    tracking = resolve_tracking_step(backend, model=sam2, max_objects=config.tracker.max_objects)
+    perception = LivePerception(
+        predictor=predictor,
+        sam2=sam2,
+        config=config,
+        frame_encoder=encoder.encoder,
+        tracking_step=tracking.step,
+    )
+    return perception, encoder, tracking

@@ -19,7 +19,6 @@ from typing import Any
 
 import torch
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.exceptions import ParameterException
 from rclpy.node import Node
@@ -37,11 +36,14 @@ from unipixel_ros.model import UniPixelPredictor
 from unipixel_ros.perception.config import PerceptionConfig
 from unipixel_ros.perception.factory import build_perception
 from unipixel_ros.perception.reasoning import serve_request
-from unipixel_ros.ros.parameters import REQUEST_QOS
 from unipixel_ros.ros.perception_node import spin_node
 from unipixel_ros.ros.reason_messages import mask_encoding_of, request_from_goal, result_from_answer
 from unipixel_ros.ros.remote_reasoner import FEEDBACK_QOS
-from unipixel_ros.ros.request_handlers import NO_MODEL_MESSAGE
+from unipixel_ros.ros.request_handlers import (
+    NO_MODEL_MESSAGE,
+    accepting_action_server,
+    end_goal,
+)
 from unipixel_ros.ros.split_parameters import (
     REASONER_NODE_NAME,
     ReasonerParameters,
@@ -89,17 +91,8 @@ class ReasonerNode(Node):
             self._lane.use_device(self._built.perception.sam2.device)
             self._lane.start()
         group = ReentrantCallbackGroup()
-        self._server = ActionServer(
-            self,
-            Reason,
-            "~/reason",
-            execute_callback=self._execute,
-            goal_callback=lambda _goal: GoalResponse.ACCEPT,
-            cancel_callback=lambda _goal: CancelResponse.ACCEPT,
-            goal_service_qos_profile=REQUEST_QOS,
-            result_service_qos_profile=REQUEST_QOS,
-            feedback_pub_qos_profile=FEEDBACK_QOS,
-            callback_group=group,
+        self._server = accepting_action_server(
+            self, Reason, "~/reason", self._execute, callback_group=group, feedback_qos=FEEDBACK_QOS
         )
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_timer(params.diagnostics_period_s, self._publish_diagnostics)
@@ -169,12 +162,7 @@ class ReasonerNode(Node):
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
             result = _failure(Reason.Result.ERROR_INTERNAL, message)
-        if result.success:
-            goal_handle.succeed()
-        elif goal_handle.is_cancel_requested:
-            goal_handle.canceled()
-        else:
-            goal_handle.abort()
+        end_goal(goal_handle, succeeded=result.success)
         return result
 
     def _publish_diagnostics(self) -> None:

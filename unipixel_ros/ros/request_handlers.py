@@ -20,6 +20,7 @@ import torch
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import CallbackGroup
 from rclpy.node import Node
+from rclpy.qos import QoSProfile
 from unipixel_ros_interfaces.action import Ask
 from unipixel_ros_interfaces.msg import Answer
 from unipixel_ros_interfaces.srv import AddObjects, Describe, Query, RemoveObjects, ResetMemory
@@ -35,7 +36,13 @@ from unipixel_ros.ros.throttled_log import ThrottledLog
 from unipixel_ros.stamps import stamp_to_ns
 from unipixel_ros.tracking.worker import InferenceWorker
 
-__all__ = ["NO_MODEL_MESSAGE", "SERVICE_TYPES", "RequestHandlers"]
+__all__ = [
+    "NO_MODEL_MESSAGE",
+    "SERVICE_TYPES",
+    "RequestHandlers",
+    "accepting_action_server",
+    "end_goal",
+]
 
 NO_MODEL_MESSAGE = (
     "no model is loaded: set the parameter model_path to a UniPixel checkpoint "
@@ -51,6 +58,44 @@ SERVICE_TYPES: dict[str, Any] = {
     "describe": Describe,
 }
 R = TypeVar("R")
+#: rclpy's own default for an action server's feedback topic.
+RCLPY_FEEDBACK_QOS = QoSProfile(depth=10)
+
+
+def accepting_action_server(
+    node: Node,
+    action_type: Any,
+    name: str,
+    execute_callback: Callable[[Any], Any],
+    *,
+    callback_group: CallbackGroup,
+    feedback_qos: QoSProfile = RCLPY_FEEDBACK_QOS,
+) -> ActionServer:
+    """An action server that accepts every goal and every cancel (a busy lane answers in the
+    result), with goals and results on ``REQUEST_QOS`` and feedback on ``feedback_qos``."""
+    return ActionServer(
+        node,
+        action_type,
+        name,
+        execute_callback=execute_callback,
+        goal_callback=lambda _goal: GoalResponse.ACCEPT,
+        cancel_callback=lambda _goal: CancelResponse.ACCEPT,
+        goal_service_qos_profile=REQUEST_QOS,
+        result_service_qos_profile=REQUEST_QOS,
+        feedback_pub_qos_profile=feedback_qos,
+        callback_group=callback_group,
+    )
+
+
+def end_goal(goal_handle: Any, *, succeeded: bool) -> None:
+    """Mark an executed goal succeeded, else canceled when a cancel was asked for, else
+    aborted."""
+    if succeeded:
+        goal_handle.succeed()
+    elif goal_handle.is_cancel_requested:
+        goal_handle.canceled()
+    else:
+        goal_handle.abort()
 
 
 class RequestHandlers:
@@ -111,16 +156,8 @@ class RequestHandlers:
                 qos_profile=REQUEST_QOS,
                 callback_group=callback_group,
             )
-        self._ask_server = ActionServer(
-            node,
-            Ask,
-            "~/ask",
-            execute_callback=self._execute_ask,
-            goal_callback=lambda _goal: GoalResponse.ACCEPT,
-            cancel_callback=lambda _goal: CancelResponse.ACCEPT,
-            goal_service_qos_profile=REQUEST_QOS,
-            result_service_qos_profile=REQUEST_QOS,
-            callback_group=callback_group,
+        self._ask_server = accepting_action_server(
+            node, Ask, "~/ask", self._execute_ask, callback_group=callback_group
         )
 
     def set_request_timeout_s(self, timeout_s: float) -> None:
@@ -307,9 +344,5 @@ class RequestHandlers:
         output = self._run(ask, result, "ask", reasoning=True)
         if output is not None:
             self._fill_answer(result, output, query=goal.text, started=started)
-            goal_handle.succeed()
-        elif goal_handle.is_cancel_requested:
-            goal_handle.canceled()
-        else:
-            goal_handle.abort()
+        end_goal(goal_handle, succeeded=output is not None)
         return result

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import enum
+from typing import TypeVar
 
 from unipixel_ros.errors import ConfigError
 
-__all__ = ["BackendName"]
+__all__ = ["BackendName", "parse_choice"]
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def parse_choice(choices: type[E], requested: E | str, refusal: str) -> E:
+    """``requested`` as a member of ``choices``, e.g. straight from a node parameter.
+
+    Raises:
+        ConfigError: ``refusal``, then the values it could have been.
+    """
+    try:
+        return choices(requested)
+    except ValueError as err:
+        values = [choice.value for choice in choices]
+        raise ConfigError(f"{refusal}; expected one of {values}") from err
 
 
 class BackendName(enum.Enum):
@@ -23,8 +39,4 @@ class BackendName(enum.Enum):
         Raises:
             ConfigError: it names no backend.
         """
-        try:
-            return cls(requested)
-        except ValueError as err:
-            choices = [name.value for name in cls]
-            raise ConfigError(f"unknown backend {requested!r}; expected one of {choices}") from err
+        return parse_choice(cls, requested, f"unknown backend {requested!r}")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from unipixel_ros.accel.backends.name import parse_choice
 from unipixel_ros.errors import ConfigError
 from unipixel_ros.model import UniPixelModel
 
@@ -57,11 +58,7 @@ class LlmWeights(enum.Enum):
         Raises:
             ConfigError: it names no choice.
         """
-        try:
-            return cls(requested)
-        except ValueError as err:
-            choices = [choice.value for choice in cls]
-            raise ConfigError(f"llm_weights is {requested!r}; expected one of {choices}") from err
+        return parse_choice(cls, requested, f"llm_weights is {requested!r}")
 
 
 def quantizable_linears(model: UniPixelModel) -> dict[str, nn.Linear]:
